@@ -1,0 +1,29 @@
+import type { FastifyInstance } from 'fastify';
+import type { z } from 'zod';
+import { formatPath } from '../config/yaml-file.js';
+import { RiskgateError } from '../lib/errors.js';
+
+/** Parses a request part with zod or throws RG_ERR_API_BAD_REQUEST naming each field and rule. */
+export function parseRequest<S extends z.ZodType>(schema: S, value: unknown, part: 'query' | 'params' | 'body'): z.output<S> {
+  const r = schema.safeParse(value);
+  if (r.success) return r.data;
+  const problems = r.error.issues.map((i) => ({ field: `${part}.${formatPath(i.path)}`, rule: i.code, message: i.message }));
+  throw new RiskgateError('RG_ERR_API_BAD_REQUEST', problems.map((p) => `${p.field}: ${p.message}`).join('; '), problems);
+}
+
+/** Every error leaves as `{ error: { code, message, details? } }` — never a stack trace. */
+export function installErrorHandler(app: FastifyInstance): void {
+  app.setErrorHandler((err, req, reply) => {
+    if (err instanceof RiskgateError) {
+      void reply.status(err.status).send({ error: { code: err.code, message: err.message, details: err.details } });
+      return;
+    }
+    const e = err as { statusCode?: number; message?: string };
+    const status = e.statusCode && e.statusCode >= 400 && e.statusCode < 500 ? e.statusCode : 500;
+    if (status >= 500) req.log.error({ err }, 'request failed');
+    void reply.status(status).send({ error: { code: status >= 500 ? 'RG_ERR_INTERNAL' : 'RG_ERR_API_BAD_REQUEST', message: status >= 500 ? 'internal error' : e.message } });
+  });
+  app.setNotFoundHandler((req, reply) => {
+    void reply.status(404).send({ error: { code: 'RG_ERR_API_NOT_FOUND', message: `no route ${req.method} ${req.url.split('?')[0]}` } });
+  });
+}

@@ -1,0 +1,227 @@
+import { join } from 'node:path';
+import websocket from '@fastify/websocket';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import { AlertService } from './alerts/alert-service.js';
+import { AlertStore } from './alerts/alert-store.js';
+import { alertRoutes } from './api/alert-routes.js';
+import { installErrorHandler } from './api/http-errors.js';
+import { opsRoutes } from './api/ops-routes.js';
+import { EmbeddedBroker } from './broker/embedded-broker.js';
+import type { Config } from './config/env.js';
+import { formatYamlProblem } from './config/yaml-file.js';
+import { MqttIngest } from './ingest/mqtt/mqtt-ingest.js';
+import { systemClock, type Clock } from './lib/clock.js';
+import { RiskgateError } from './lib/errors.js';
+import { EventBus } from './lib/event-bus.js';
+import type { Logger } from './lib/logger.js';
+import { createMetrics, type Metrics } from './lib/metrics.js';
+import { openSqlite, type SqliteDb } from './lib/sqlite.js';
+import { DeadLetterLog } from './pipeline/dead-letters.js';
+import type { GatewayEvents } from './pipeline/events.js';
+import { Pipeline } from './pipeline/pipeline.js';
+import { DeviceRegistry } from './registry/device-registry.js';
+import { loadDeviceFile, type FleetDevice } from './registry/seed.js';
+import { RuleEngine } from './rules/engine.js';
+import { loadRules } from './rules/loader.js';
+import { FleetSimulator } from './sim/fleet-simulator.js';
+import { WriteBatcher } from './storage/batcher.js';
+import { createPointWriter } from './storage/index.js';
+import type { PointWriter } from './storage/point.js';
+import { StoreSink } from './storage/store-sink.js';
+import { alertStreamRoutes } from './stream/alert-stream.js';
+
+export interface GatewayOptions {
+  config: Config;
+  logger: Logger;
+  clock?: Clock;
+  /** Collect Node's default process metrics (off in tests that mount several gateways). Default true. */
+  defaultMetrics?: boolean;
+}
+
+/**
+ * The composition root: builds every stage in flow order, starts them, stops them in reverse.
+ * Constructing does nothing; `start()` owns every resource and `stop()` releases it.
+ */
+export class Gateway {
+  readonly config: Config;
+  readonly logger: Logger;
+  readonly clock: Clock;
+  readonly metrics: Metrics;
+  readonly bus: EventBus<GatewayEvents>;
+  readonly deadLetters: DeadLetterLog;
+  db!: SqliteDb;
+  registry!: DeviceRegistry;
+  alertStore!: AlertStore;
+  alerts!: AlertService;
+  rules!: RuleEngine;
+  writer!: PointWriter;
+  batcher!: WriteBatcher;
+  pipeline!: Pipeline;
+  http!: FastifyInstance;
+  broker?: EmbeddedBroker;
+  ingest!: MqttIngest;
+  simulator?: FleetSimulator;
+  private started = false;
+
+  constructor(opts: GatewayOptions) {
+    this.config = opts.config;
+    this.logger = opts.logger;
+    this.clock = opts.clock ?? systemClock;
+    this.metrics = createMetrics({ defaultMetrics: opts.defaultMetrics ?? true });
+    this.bus = new EventBus<GatewayEvents>((event, err) => this.logger.error({ event, err }, 'event listener failed'));
+    this.deadLetters = new DeadLetterLog(opts.config.ingest.deadLetterCapacity);
+  }
+
+  async start(): Promise<void> {
+    try {
+      await this.startStages();
+      this.started = true;
+    } catch (err) {
+      await this.stop().catch(() => {});
+      throw err;
+    }
+  }
+
+  private async startStages(): Promise<void> {
+    const { config, logger } = this;
+    const loaded = loadRules(config.rulesDir);
+    if (!loaded.ok) {
+      throw new RiskgateError('RG_ERR_RULES_INVALID', `invalid rule files:\n${loaded.problems.map((p) => `  ${formatYamlProblem(p)}`).join('\n')}`, loaded.problems);
+    }
+    const ruleCount = loaded.rules.byId.size;
+    logger.info({ dir: config.rulesDir, files: loaded.rules.files, rules: ruleCount }, 'alert rules loaded');
+
+    this.db = openSqlite(join(config.dataDir, 'riskgate.db'));
+    this.registry = new DeviceRegistry(this.db);
+    this.registry.start();
+    const fleet = this.seed();
+
+    this.alertStore = new AlertStore(this.db);
+    this.alertStore.start();
+    this.alerts = new AlertService({ store: this.alertStore, bus: this.bus, clock: this.clock, metrics: this.metrics });
+    this.alerts.start();
+    this.rules = new RuleEngine({ rules: loaded.rules, alerts: this.alerts });
+    this.bus.on('alertEvent', this, (ev) =>
+      logger.info({ seq: ev.seq, type: ev.type, device: `${ev.alert.tenant}/${ev.alert.device_id}`, rule: ev.alert.rule_id, level: ev.alert.level, value: ev.alert.last_value }, `alert ${ev.type}: ${ev.alert.title}`),
+    );
+
+    this.writer = createPointWriter(config.store);
+    await this.writer.start();
+    const backend = this.writer.name;
+    this.batcher = new WriteBatcher({
+      writer: this.writer,
+      options: config.batch,
+      hooks: {
+        batchWritten: (n, ms) => {
+          this.metrics.pointsWritten.inc({ backend }, n);
+          this.metrics.batchWriteSeconds.observe({ backend }, ms / 1000);
+          this.metrics.storePendingPoints.set(this.batcher.pendingPoints);
+          this.bus.emit('batchWritten', { backend, points: n, ms });
+          logger.debug({ backend, points: n, ms }, 'batch written');
+        },
+        batchFailed: (n, err, attempt) => {
+          this.metrics.batchFailures.inc({ backend });
+          logger.warn({ backend, points: n, attempt, err: (err as Error).message }, 'batch write failed; will retry');
+        },
+      },
+    });
+    this.batcher.start();
+    logger.info({ backend, ...(config.store.backend === 'sqlite' ? { path: config.store.path } : { url: config.store.url }) }, 'time-series store ready');
+
+    this.pipeline = new Pipeline({
+      registry: this.registry,
+      metrics: this.metrics,
+      deadLetters: this.deadLetters,
+      clock: this.clock,
+      limits: config.ingest,
+      sinks: [new StoreSink(this.batcher), this.rules],
+    });
+
+    this.http = await this.buildHttp();
+    await this.http.listen({ host: config.http.host, port: config.http.port });
+    logger.info({ url: `http://${config.http.host}:${this.httpPort}` }, 'HTTP API listening');
+
+    let mqttUrl = config.mqtt.url;
+    if (config.mqtt.embedded) {
+      this.broker = new EmbeddedBroker({ host: config.mqtt.embedded.host, port: config.mqtt.embedded.port, logger });
+      await this.broker.start();
+      mqttUrl = `mqtt://127.0.0.1:${this.broker.port}`;
+    }
+    this.ingest = new MqttIngest(
+      { url: mqttUrl as string, clientId: config.mqtt.clientId, username: config.mqtt.username, password: config.mqtt.password, logger },
+      this.pipeline,
+    );
+    await this.ingest.start();
+
+    if (fleet.length > 0 && config.simFleet) {
+      this.simulator = new FleetSimulator({ devices: fleet, brokerUrl: mqttUrl as string, logger, clock: this.clock });
+      await this.simulator.start();
+    }
+  }
+
+  /** Registry seed and simulated fleet: both upserted into the registry; the fleet is returned for the simulator. */
+  private seed(): FleetDevice[] {
+    let fleet: FleetDevice[] = [];
+    for (const file of [this.config.registrySeed, this.config.simFleet]) {
+      if (!file) continue;
+      const res = loadDeviceFile(file);
+      if (!res.ok) throw new RiskgateError('RG_ERR_CONFIG_INVALID', `invalid device file:\n${res.problems.map((p) => `  ${formatYamlProblem(p)}`).join('\n')}`, res.problems);
+      this.registry.upsert(res.devices.map((d) => d.device));
+      if (file === this.config.simFleet) fleet = res.devices;
+      this.logger.info({ file, devices: res.devices.length }, 'devices registered from file');
+    }
+    return fleet;
+  }
+
+  private async buildHttp(): Promise<FastifyInstance> {
+    const app: FastifyInstance = Fastify({
+      loggerInstance: this.logger.child({ component: 'http' }) as FastifyBaseLogger,
+      logController: new LogController({ disableRequestLogging: true }),
+      bodyLimit: 1024 * 1024,
+    });
+    installErrorHandler(app);
+    await app.register(websocket, { options: { maxPayload: 64 * 1024 } });
+    await app.register(opsRoutes, {
+      metrics: this.metrics,
+      deadLetters: this.deadLetters,
+      readiness: async () => ({ mqtt_subscribed: this.ingest?.ready === true, store: await this.writer.ping().catch(() => false) }),
+    });
+    await app.register(alertRoutes, { store: this.alertStore });
+    await app.register(alertStreamRoutes, { store: this.alertStore, bus: this.bus, metrics: this.metrics, logger: this.logger });
+    return app;
+  }
+
+  get httpPort(): number {
+    const addr = this.http?.server.address();
+    return typeof addr === 'object' && addr ? addr.port : this.config.http.port;
+  }
+
+  /** URL devices and tools publish to: the embedded broker's, or the external one. */
+  get mqttUrl(): string {
+    return this.broker ? `mqtt://127.0.0.1:${this.broker.port}` : (this.config.mqtt.url as string);
+  }
+
+  /** Stops in reverse flow order: no new input, then flush what was accepted, then close the stores. */
+  async stop(): Promise<void> {
+    const log = this.logger;
+    const step = async (name: string, fn: () => Promise<void> | void): Promise<void> => {
+      try {
+        await fn();
+      } catch (err) {
+        log.error({ err, step: name }, 'error while stopping');
+      }
+    };
+    await step('simulator', () => this.simulator?.stop());
+    await step('ingest', () => this.ingest?.stop());
+    await step('broker', () => this.broker?.stop());
+    await step('http', () => this.http?.close());
+    await step('batcher', () => this.batcher?.stop());
+    await step('writer', () => this.writer?.stop());
+    this.bus.removeOwner(this);
+    await step('db', () => {
+      if (this.db?.open) this.db.close();
+    });
+    if (this.started) log.info('gateway stopped');
+    this.started = false;
+  }
+}

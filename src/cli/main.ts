@@ -1,0 +1,51 @@
+#!/usr/bin/env node
+import { parseArgs } from 'node:util';
+import { formatYamlProblem } from '../config/yaml-file.js';
+import { loadRules } from '../rules/loader.js';
+import { runServer } from '../server.js';
+import { watchStream } from './stream-watch.js';
+
+const USAGE = `riskgate <command>
+
+  start                         run the gateway (settings from the environment / .env)
+  rules check <dir>             validate rule files offline (exit 1 on any problem)
+  stream [--url U] [--since N]  print alert events from a running gateway's WebSocket stream
+`;
+
+async function main(argv: string[]): Promise<number> {
+  const [cmd, ...rest] = argv;
+  switch (cmd) {
+    case 'start':
+      await runServer();
+      return -1; // keeps running
+    case 'rules': {
+      if (rest[0] !== 'check' || !rest[1]) break;
+      const res = loadRules(rest[1]);
+      if (!res.ok) {
+        for (const p of res.problems) process.stderr.write(`${formatYamlProblem(p)}\n`);
+        return 1;
+      }
+      process.stdout.write(`ok: ${res.rules.byId.size} rules in ${res.rules.files.join(', ')}\n`);
+      return 0;
+    }
+    case 'stream': {
+      const { values } = parseArgs({ args: rest, options: { url: { type: 'string', default: 'ws://127.0.0.1:8080/api/v1/stream' }, since: { type: 'string' } } });
+      await watchStream(values.url, values.since);
+      return -1;
+    }
+    default:
+      break;
+  }
+  process.stderr.write(USAGE);
+  return cmd === undefined || cmd === 'help' || cmd === '--help' ? 0 : 2;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    if (code >= 0) process.exit(code);
+  },
+  (err: unknown) => {
+    process.stderr.write(`riskgate: ${(err as Error).message}\n`);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,182 @@
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { z } from 'zod';
+
+const int = (min: number, max: number) =>
+  z
+    .string()
+    .trim()
+    .regex(/^-?\d+$/, { message: 'must be an integer' })
+    .transform(Number)
+    .pipe(z.number().int().min(min, { message: `must be ≥ ${min}` }).max(max, { message: `must be ≤ ${max}` }));
+const bool = z
+  .string()
+  .trim()
+  .toLowerCase()
+  .refine((v) => ['true', 'false', '1', '0', 'yes', 'no'].includes(v), { message: 'must be true or false' })
+  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+const optionalString = z.string().trim().optional().transform((v) => (v === '' ? undefined : v));
+const url = (protocols: string[]) =>
+  z
+    .string()
+    .trim()
+    .refine((v) => {
+      try {
+        return protocols.includes(new URL(v).protocol);
+      } catch {
+        return false;
+      }
+    }, { message: `must be a URL with scheme ${protocols.map((p) => p.replace(':', '://')).join(' or ')}` });
+
+/**
+ * Every setting, read from the environment (and an optional `.env`). Documented in README.md and `.env.example`;
+ * test/unit/config/env.test.ts checks all three agree.
+ */
+export const ENV_SCHEMA = z.object({
+  HTTP_HOST: z.string().trim().min(1).default('0.0.0.0'),
+  HTTP_PORT: int(0, 65535).default(8080),
+  MQTT_URL: optionalString.pipe(url(['mqtt:', 'mqtts:', 'tcp:', 'ws:', 'wss:']).optional()),
+  MQTT_BROKER_HOST: z.string().trim().min(1).default('0.0.0.0'),
+  MQTT_BROKER_PORT: int(0, 65535).default(1883),
+  MQTT_CLIENT_ID: z.string().trim().min(1).max(64).default('riskgate-ingest'),
+  MQTT_USERNAME: optionalString,
+  MQTT_PASSWORD: optionalString,
+  DATA_DIR: z.string().trim().min(1).default('data'),
+  INFLUX_URL: optionalString.pipe(url(['http:', 'https:']).optional()),
+  INFLUX_API: z.enum(['v1', 'v2'], { message: 'must be v1 or v2' }).default('v1'),
+  INFLUX_DATABASE: z.string().trim().min(1).default('riskgate'),
+  INFLUX_USERNAME: optionalString,
+  INFLUX_PASSWORD: optionalString,
+  INFLUX_ORG: optionalString,
+  INFLUX_BUCKET: optionalString,
+  INFLUX_TOKEN: optionalString,
+  STORE_BATCH_SIZE: int(1, 100_000).default(5000),
+  STORE_FLUSH_INTERVAL_MS: int(10, 60_000).default(1000),
+  STORE_MAX_PENDING_POINTS: int(1000, 10_000_000).default(200_000),
+  RULES_DIR: z.string().trim().min(1).default('alert-rules'),
+  REGISTRY_SEED: optionalString,
+  SIM_FLEET: optionalString,
+  INGEST_MAX_PAYLOAD_BYTES: int(256, 16 * 1024 * 1024).default(65_536),
+  INGEST_MAX_FUTURE_MS: int(0, 86_400_000).default(300_000),
+  INGEST_MAX_AGE_MS: int(60_000, 366 * 86_400_000).default(7 * 86_400_000),
+  DEAD_LETTER_CAPACITY: int(1, 1_000_000).default(1000),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], { message: 'must be one of fatal, error, warn, info, debug, trace, silent' }).default('info'),
+  LOG_PRETTY: bool.default(false),
+});
+
+export type Env = z.output<typeof ENV_SCHEMA>;
+
+/** Where readings go. */
+export type StoreConfig =
+  | { backend: 'sqlite'; path: string }
+  | { backend: 'influx-v1'; url: string; database: string; username?: string; password?: string }
+  | { backend: 'influx-v2'; url: string; org: string; bucket: string; token: string };
+
+/** The validated, typed configuration every component receives. */
+export interface Config {
+  http: { host: string; port: number };
+  mqtt: {
+    /** External broker URL; undefined = the embedded aedes broker. */
+    url?: string;
+    embedded: { host: string; port: number } | null;
+    clientId: string;
+    username?: string;
+    password?: string;
+  };
+  dataDir: string;
+  store: StoreConfig;
+  batch: { maxBatchPoints: number; flushIntervalMs: number; maxPendingPoints: number };
+  rulesDir: string;
+  registrySeed?: string;
+  simFleet?: string;
+  ingest: { maxPayloadBytes: number; maxFutureMs: number; maxAgeMs: number; deadLetterCapacity: number };
+  log: { level: string; pretty: boolean };
+}
+
+/** One invalid setting: its name and why. */
+export interface ConfigProblem {
+  name: string;
+  reason: string;
+}
+
+export type ConfigResult = { ok: true; config: Config } | { ok: false; problems: ConfigProblem[] };
+
+/** Validates every setting at once and reports each problem by name. */
+export function parseConfig(env: Record<string, string | undefined>): ConfigResult {
+  const raw: Record<string, string> = {};
+  for (const key of Object.keys(ENV_SCHEMA.shape)) {
+    const v = env[key];
+    if (v !== undefined) raw[key] = v;
+  }
+  const parsed = ENV_SCHEMA.safeParse(raw);
+  if (!parsed.success) {
+    return {
+      ok: false,
+      problems: parsed.error.issues.map((i) => {
+        const name = String(i.path[0] ?? '(env)');
+        return { name, reason: `${i.message}${raw[name] !== undefined ? ` (got "${raw[name]}")` : ''}` };
+      }),
+    };
+  }
+  const e = parsed.data;
+  const problems: ConfigProblem[] = [];
+  let store: StoreConfig;
+  if (!e.INFLUX_URL) {
+    store = { backend: 'sqlite', path: resolve(e.DATA_DIR, 'readings.db') };
+  } else if (e.INFLUX_API === 'v1') {
+    store = { backend: 'influx-v1', url: e.INFLUX_URL, database: e.INFLUX_DATABASE, username: e.INFLUX_USERNAME, password: e.INFLUX_PASSWORD };
+  } else {
+    for (const name of ['INFLUX_ORG', 'INFLUX_BUCKET', 'INFLUX_TOKEN'] as const) {
+      if (!e[name]) problems.push({ name, reason: 'required when INFLUX_API=v2' });
+    }
+    store = { backend: 'influx-v2', url: e.INFLUX_URL, org: e.INFLUX_ORG ?? '', bucket: e.INFLUX_BUCKET ?? '', token: e.INFLUX_TOKEN ?? '' };
+  }
+  if (e.MQTT_PASSWORD && !e.MQTT_USERNAME) problems.push({ name: 'MQTT_PASSWORD', reason: 'set MQTT_USERNAME too' });
+  if (!e.MQTT_URL && e.HTTP_PORT !== 0 && e.HTTP_PORT === e.MQTT_BROKER_PORT) {
+    problems.push({ name: 'MQTT_BROKER_PORT', reason: `must differ from HTTP_PORT (${e.HTTP_PORT})` });
+  }
+  for (const name of ['REGISTRY_SEED', 'SIM_FLEET'] as const) {
+    const p = e[name];
+    if (p && !existsSync(p)) problems.push({ name, reason: `file not found: ${p}` });
+  }
+  if (!existsSync(e.RULES_DIR)) problems.push({ name: 'RULES_DIR', reason: `directory not found: ${e.RULES_DIR}` });
+  if (problems.length > 0) return { ok: false, problems };
+
+  return {
+    ok: true,
+    config: {
+      http: { host: e.HTTP_HOST, port: e.HTTP_PORT },
+      mqtt: {
+        url: e.MQTT_URL,
+        embedded: e.MQTT_URL ? null : { host: e.MQTT_BROKER_HOST, port: e.MQTT_BROKER_PORT },
+        clientId: e.MQTT_CLIENT_ID,
+        username: e.MQTT_USERNAME,
+        password: e.MQTT_PASSWORD,
+      },
+      dataDir: resolve(e.DATA_DIR),
+      store,
+      batch: { maxBatchPoints: e.STORE_BATCH_SIZE, flushIntervalMs: e.STORE_FLUSH_INTERVAL_MS, maxPendingPoints: e.STORE_MAX_PENDING_POINTS },
+      rulesDir: resolve(e.RULES_DIR),
+      registrySeed: e.REGISTRY_SEED ? resolve(e.REGISTRY_SEED) : undefined,
+      simFleet: e.SIM_FLEET ? resolve(e.SIM_FLEET) : undefined,
+      ingest: {
+        maxPayloadBytes: e.INGEST_MAX_PAYLOAD_BYTES,
+        maxFutureMs: e.INGEST_MAX_FUTURE_MS,
+        maxAgeMs: e.INGEST_MAX_AGE_MS,
+        deadLetterCapacity: e.DEAD_LETTER_CAPACITY,
+      },
+      log: { level: e.LOG_LEVEL, pretty: e.LOG_PRETTY },
+    },
+  };
+}
+
+/** Reads `.env` from the working directory when present (Node's own parser), then the process environment wins. */
+export function loadConfigFromProcess(envFile = '.env'): ConfigResult {
+  const fromFile: Record<string, string> = {};
+  if (existsSync(envFile)) {
+    const before = { ...process.env };
+    process.loadEnvFile(envFile);
+    for (const [k, v] of Object.entries(process.env)) if (before[k] === undefined && v !== undefined) fromFile[k] = v;
+  }
+  return parseConfig({ ...fromFile, ...process.env });
+}

@@ -1,0 +1,38 @@
+import { isKindName, type KindName } from '../../kinds/kind.js';
+import type { Channel } from '../../pipeline/reading.js';
+
+/** Topic root of the wire contract: `rg/v1/{tenant}/{kind}/{deviceId}/{channel}`. */
+export const TOPIC_ROOT = 'rg/v1';
+/** What the ingest client subscribes to. */
+export const INGEST_SUBSCRIPTION = `${TOPIC_ROOT}/+/+/+/+`;
+
+const CHANNELS: ReadonlySet<string> = new Set<Channel>(['telemetry', 'event', 'status']);
+const SEGMENT = /^[A-Za-z0-9_.:-]{1,64}$/;
+
+export interface DeviceTopic {
+  tenant: string;
+  kind: KindName;
+  deviceId: string;
+  channel: Channel;
+}
+
+export type TopicResult = { ok: true; topic: DeviceTopic } | { ok: false; reason: string };
+
+/** The only topic parser: every MQTT message goes through here. */
+export function parseTopic(topic: string): TopicResult {
+  const parts = topic.split('/');
+  if (parts.length !== 6 || parts[0] !== 'rg' || parts[1] !== 'v1') {
+    return { ok: false, reason: `expected rg/v1/{tenant}/{kind}/{deviceId}/{channel}, got ${JSON.stringify(topic.slice(0, 200))}` };
+  }
+  const [, , tenant, kind, deviceId, channel] = parts as [string, string, string, string, string, string];
+  if (!SEGMENT.test(tenant)) return { ok: false, reason: 'tenant segment must be 1–64 characters of A–Z a–z 0–9 _ . : -' };
+  if (!isKindName(kind)) return { ok: false, reason: `unknown kind "${kind.slice(0, 64)}" (expected gas, dust, electrical_fire, smoke or vehicle)` };
+  if (!SEGMENT.test(deviceId)) return { ok: false, reason: 'deviceId segment must be 1–64 characters of A–Z a–z 0–9 _ . : -' };
+  if (!CHANNELS.has(channel)) return { ok: false, reason: `unknown channel "${channel.slice(0, 64)}" (expected telemetry, event or status)` };
+  return { ok: true, topic: { tenant, kind, deviceId, channel: channel as Channel } };
+}
+
+/** The only topic builder. */
+export function buildTopic(t: DeviceTopic): string {
+  return `${TOPIC_ROOT}/${t.tenant}/${t.kind}/${t.deviceId}/${t.channel}`;
+}

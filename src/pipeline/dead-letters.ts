@@ -1,0 +1,81 @@
+import type { ErrorCode } from '../lib/errors.js';
+
+/** Why a message or reading was rejected; the `reason` label of `riskgate_readings_rejected_total`. */
+export const REJECT_REASONS = {
+  bad_topic: 'RG_ERR_INGEST_BAD_TOPIC',
+  unknown_device: 'RG_ERR_INGEST_UNKNOWN_DEVICE',
+  kind_mismatch: 'RG_ERR_INGEST_KIND_MISMATCH',
+  malformed_json: 'RG_ERR_INGEST_MALFORMED_JSON',
+  schema_violation: 'RG_ERR_INGEST_SCHEMA_VIOLATION',
+  payload_too_large: 'RG_ERR_INGEST_PAYLOAD_TOO_LARGE',
+  timestamp_out_of_window: 'RG_ERR_INGEST_TIMESTAMP_OUT_OF_WINDOW',
+} as const satisfies Record<string, ErrorCode>;
+
+export type RejectReason = keyof typeof REJECT_REASONS;
+
+/** One rejected message (or one rejected entry of a `readings[]` batch). */
+export interface DeadLetter {
+  /** Increasing id, for paging. */
+  id: number;
+  /** Gateway time of the reject, epoch ms. */
+  at: number;
+  reason: RejectReason;
+  code: ErrorCode;
+  /** `mqtt`, `http`, `jt808`. */
+  source: string;
+  topic?: string;
+  tenant?: string;
+  deviceId?: string;
+  /** Field path of a schema violation (`data.concentration_lel`, `readings[3].ts`). */
+  path?: string;
+  /** What was wrong, for a person: which field, which rule. */
+  message: string;
+  /** The first bytes of the payload (UTF-8, or base64 when not text). */
+  payload?: string;
+  payloadBytes?: number;
+}
+
+export const DEAD_LETTER_PAYLOAD_EXCERPT_BYTES = 1024;
+
+/** The last N rejects in a ring buffer: bounded memory, newest first on read. */
+export class DeadLetterLog {
+  private readonly buf: (DeadLetter | undefined)[];
+  private next = 0;
+  private nextId = 1;
+
+  constructor(readonly capacity: number) {
+    this.buf = new Array<DeadLetter | undefined>(capacity);
+  }
+
+  add(entry: Omit<DeadLetter, 'id' | 'code'>): DeadLetter {
+    const full: DeadLetter = { id: this.nextId++, code: REJECT_REASONS[entry.reason], ...entry };
+    this.buf[this.next] = full;
+    this.next = (this.next + 1) % this.capacity;
+    return full;
+  }
+
+  get size(): number {
+    return Math.min(this.nextId - 1, this.capacity);
+  }
+
+  /** Newest first, optionally for one tenant, with ids below `beforeId`. */
+  list(opts: { tenant?: string; limit?: number; beforeId?: number } = {}): DeadLetter[] {
+    const limit = opts.limit ?? 100;
+    const out: DeadLetter[] = [];
+    for (let i = 1; i <= this.capacity && out.length < limit; i++) {
+      const e = this.buf[(this.next - i + this.capacity) % this.capacity];
+      if (!e) break;
+      if (opts.tenant && e.tenant !== opts.tenant) continue;
+      if (opts.beforeId !== undefined && e.id >= opts.beforeId) continue;
+      out.push(e);
+    }
+    return out;
+  }
+}
+
+/** A payload excerpt that is safe to show: UTF-8 text as is, anything else as base64. */
+export function payloadExcerpt(payload: Buffer): string {
+  const slice = payload.subarray(0, DEAD_LETTER_PAYLOAD_EXCERPT_BYTES);
+  const text = slice.toString('utf8');
+  return text.includes('\uFFFD') ? `base64:${slice.toString('base64')}` : text;
+}

@@ -1,0 +1,164 @@
+import { parseEnvelope, type FieldError } from '../kinds/envelope.js';
+import { KINDS } from '../kinds/index.js';
+import { validateData } from '../kinds/validate.js';
+import { parseTopic } from '../ingest/mqtt/topics.js';
+import type { Clock } from '../lib/clock.js';
+import type { Metrics } from '../lib/metrics.js';
+import type { DeviceRegistry } from '../registry/device-registry.js';
+import { payloadExcerpt, type DeadLetterLog, type RejectReason } from './dead-letters.js';
+import type { Channel, Reading } from './reading.js';
+
+/** A downstream stage that takes accepted readings (storage, rules). Must not throw; failures are its own outcome. */
+export interface ReadingSink {
+  accept(reading: Reading): void;
+}
+
+/** Limits applied to every message, whatever the adapter. */
+export interface IngestLimits {
+  /** Largest accepted payload, bytes. Default 65 536. */
+  maxPayloadBytes: number;
+  /** How far a device time may be ahead of the gateway clock, ms. Default 300 000 (5 min). */
+  maxFutureMs: number;
+  /** How far a device time may be behind the gateway clock, ms. Default 7 days (buffered and re-uploaded data). */
+  maxAgeMs: number;
+}
+
+export const DEFAULT_INGEST_LIMITS: IngestLimits = { maxPayloadBytes: 65_536, maxFutureMs: 300_000, maxAgeMs: 7 * 86_400_000 };
+
+/** What became of one message. */
+export interface IngestOutcome {
+  accepted: number;
+  rejected: number;
+}
+
+export interface PipelineContext {
+  registry: DeviceRegistry;
+  metrics: Metrics;
+  deadLetters: DeadLetterLog;
+  clock: Clock;
+  limits: IngestLimits;
+  sinks: ReadingSink[];
+}
+
+interface RejectInfo {
+  source: string;
+  topic?: string;
+  tenant?: string;
+  deviceId?: string;
+  payload?: Buffer;
+}
+
+/**
+ * Parse → validate → fan out. Synchronous: a message is fully accepted or rejected before the next one.
+ * A failure is an outcome (counted, dead-lettered), never an exception.
+ */
+export class Pipeline {
+  private readonly ctx: PipelineContext;
+
+  constructor(ctx: PipelineContext) {
+    this.ctx = ctx;
+  }
+
+  /** One MQTT message from `rg/v1/{tenant}/{kind}/{deviceId}/{channel}`. */
+  ingestMqtt(topic: string, payload: Buffer): IngestOutcome {
+    const info: RejectInfo = { source: 'mqtt', topic, payload };
+    if (payload.length > this.ctx.limits.maxPayloadBytes) {
+      return this.reject('payload_too_large', `payload is ${payload.length} bytes, limit ${this.ctx.limits.maxPayloadBytes}`, info);
+    }
+    const t = parseTopic(topic);
+    if (!t.ok) return this.reject('bad_topic', t.reason, info);
+    this.ctx.metrics.mqttMessages.inc({ channel: t.topic.channel });
+    return this.ingestDevicePayload(t.topic.tenant, t.topic.kind, t.topic.deviceId, t.topic.channel, payload, info);
+  }
+
+  /** A payload already attributed to a device (MQTT after the topic, HTTP webhook). */
+  ingestDevicePayload(tenant: string, kind: string, deviceId: string, channel: Channel, payload: Buffer, info: RejectInfo): IngestOutcome {
+    info.tenant = tenant;
+    info.deviceId = deviceId;
+    const device = this.ctx.registry.get(tenant, deviceId);
+    if (!device) return this.reject('unknown_device', `device ${tenant}/${deviceId} is not registered`, info);
+    if (device.kind !== kind) {
+      return this.reject('kind_mismatch', `device ${tenant}/${deviceId} is registered as ${device.kind}, topic says ${kind}`, info);
+    }
+    let json: unknown;
+    try {
+      json = JSON.parse(payload.toString('utf8'));
+    } catch (err) {
+      return this.reject('malformed_json', `payload is not valid JSON: ${(err as Error).message}`, info);
+    }
+    const env = parseEnvelope(json);
+    if (!env.ok) return this.schemaReject(env.error, info);
+
+    const def = KINDS[device.kind];
+    const now = this.ctx.clock.now();
+    const oldest = now - this.ctx.limits.maxAgeMs;
+    const newest = now + this.ctx.limits.maxFutureMs;
+    let accepted = 0;
+    let rejected = 0;
+    for (const e of env.rejects) {
+      this.schemaReject(e, info);
+      rejected++;
+    }
+    for (const entry of env.entries) {
+      const prefix = entry.index === undefined ? '' : `readings[${entry.index}].`;
+      if (entry.ts < oldest || entry.ts > newest) {
+        const when = new Date(entry.ts).toISOString();
+        this.reject(
+          'timestamp_out_of_window',
+          `${prefix}ts ${when} is outside the accepted window (${this.ctx.limits.maxAgeMs / 60_000} min back, ${this.ctx.limits.maxFutureMs / 60_000} min ahead of ${new Date(now).toISOString()})`,
+          info,
+          `${prefix}ts`,
+        );
+        rejected++;
+        continue;
+      }
+      const v = validateData(def, entry.data, `${prefix}data`);
+      if (!v.ok) {
+        const first = v.errors[0] as FieldError;
+        this.reject('schema_violation', v.errors.map((x) => x.message).join('; '), info, first.path);
+        rejected++;
+        continue;
+      }
+      const tags = v.tags;
+      if (device.region !== undefined) tags.region = device.region;
+      if (device.site !== undefined) tags.site = device.site;
+      const reading: Reading = {
+        tenant,
+        deviceId,
+        kind: device.kind,
+        channel,
+        ts: entry.ts,
+        receivedAt: now,
+        seq: entry.seq,
+        fields: v.fields,
+        tags,
+      };
+      for (const sink of this.ctx.sinks) sink.accept(reading);
+      this.ctx.metrics.readingsAccepted.inc({ kind: device.kind });
+      accepted++;
+    }
+    return { accepted, rejected };
+  }
+
+  private schemaReject(error: FieldError, info: RejectInfo): IngestOutcome {
+    return this.reject('schema_violation', error.message, info, error.path);
+  }
+
+  private reject(reason: RejectReason, message: string, info: RejectInfo, path?: string): IngestOutcome {
+    this.ctx.metrics.readingsRejected.inc({ reason });
+    this.ctx.deadLetters.add({
+      at: this.ctx.clock.now(),
+      reason,
+      source: info.source,
+      topic: info.topic,
+      tenant: info.tenant,
+      deviceId: info.deviceId,
+      path,
+      message,
+      payload: info.payload ? payloadExcerpt(info.payload) : undefined,
+      payloadBytes: info.payload?.length,
+    });
+    this.ctx.metrics.deadLetters.set(this.ctx.deadLetters.size);
+    return { accepted: 0, rejected: 1 };
+  }
+}

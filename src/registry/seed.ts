@@ -1,0 +1,38 @@
+import { z } from 'zod';
+import { loadYamlFile, type YamlProblem } from '../config/yaml-file.js';
+import { DEVICE_INPUT_SCHEMA, deviceFromInput, type Device } from './device-registry.js';
+
+/** A device in a fleet or seed file: the registry record plus an optional simulation profile (src/sim). */
+export const FLEET_DEVICE_SCHEMA = DEVICE_INPUT_SCHEMA.extend({ sim: z.unknown().optional() });
+
+export const DEVICE_FILE_SCHEMA = z.strictObject({
+  name: z.string().optional(),
+  description: z.string().optional(),
+  /** Defaults applied to every device of the file. */
+  defaults: z.record(z.string(), z.unknown()).optional(),
+  devices: z.array(z.record(z.string(), z.unknown())).min(1),
+});
+
+export interface FleetDevice {
+  device: Device;
+  sim?: unknown;
+}
+
+/** Loads a YAML (or JSON) device file: every problem reported as file:line. */
+export function loadDeviceFile(path: string, display = path): { ok: true; devices: FleetDevice[] } | { ok: false; problems: YamlProblem[] } {
+  const schema = DEVICE_FILE_SCHEMA.transform((f, ctx) => {
+    const out: FleetDevice[] = [];
+    f.devices.forEach((raw, i) => {
+      const r = FLEET_DEVICE_SCHEMA.safeParse({ ...f.defaults, ...raw });
+      if (!r.success) {
+        for (const issue of r.error.issues) ctx.addIssue({ code: 'custom', path: ['devices', i, ...(issue.path as (string | number)[])], message: issue.message });
+        return;
+      }
+      const { sim, ...input } = r.data;
+      out.push({ device: deviceFromInput(input), sim });
+    });
+    return out;
+  });
+  const res = loadYamlFile(path, schema, display);
+  return res.ok ? { ok: true, devices: res.value } : res;
+}

@@ -1,0 +1,56 @@
+import type { z } from 'zod';
+import type { KindName } from '../kinds/kind.js';
+import type { Reading } from '../pipeline/reading.js';
+
+/** Alert levels of domain.md §7.1: 1 红 red (most severe) … 4 蓝 blue. */
+export type AlertLevel = 1 | 2 | 3 | 4;
+
+export const LEVEL_COLOURS: Record<AlertLevel, { en: string; zh: string }> = {
+  1: { en: 'red', zh: '红色' },
+  2: { en: 'orange', zh: '橙色' },
+  3: { en: 'yellow', zh: '黄色' },
+  4: { en: 'blue', zh: '蓝色' },
+};
+
+/** Tri-state outcome of one evaluation (ThingsBoard's AlarmRuleState): not yet, pending a duration, firing. */
+export type EvalStatus = 'clear' | 'pending' | 'firing';
+
+export interface EvalResult {
+  status: EvalStatus;
+  /** Level while firing (or the level pending). */
+  level?: AlertLevel;
+  /** The value the rule looked at (for count / last / peak). */
+  value?: number;
+  /** Level-specific title, when the rule gives one. */
+  title?: string;
+}
+
+/** What every rule has, whatever its type. */
+export interface RuleBase {
+  id: string;
+  type: string;
+  kind: KindName;
+  /** Operator-facing title (Simplified Chinese). */
+  title: string;
+  /** The standard clause the rule enforces, e.g. `GB/T 50493-2019 §5.5`. */
+  standard: string;
+  description?: string;
+  enabled: boolean;
+  /** `higher` when a larger value is worse (peak = max), `lower` when a smaller one is (peak = min). */
+  worse: 'higher' | 'lower';
+  /** File the rule came from (for messages). */
+  source: string;
+}
+
+/**
+ * The contract every rule type implements: its own config schema (defaults beside it), a fresh per-device state,
+ * and a pure evaluation over that state. `evaluate` returns undefined when the reading says nothing to the rule.
+ */
+export interface RuleEvaluator<C extends RuleBase = RuleBase, S = unknown> {
+  type: string;
+  /** Schema of the rule's YAML object (type-specific keys and the common ones); its output lacks `kind` and `source`. */
+  schema: z.ZodType<Omit<C, 'kind' | 'source'>>;
+  /** Fresh state; `resume` when an alert of this rule is still active for the device (after a restart). */
+  initialState(rule: C, resume?: { level: AlertLevel }): S;
+  evaluate(rule: C, state: S, reading: Reading): EvalResult | undefined;
+}

@@ -1,0 +1,104 @@
+import { InfluxDB, type IPoint, type IPoolOptions } from 'influx';
+import type { FieldValue } from '../pipeline/reading.js';
+import type { Point, PointWriter } from './point.js';
+
+/** Options of the InfluxDB 1.x API backend (also served by InfluxDB 2.x/3.x for compatibility). */
+export interface InfluxV1PointWriterOptions {
+  /** Base URL, `http://host:8086`. */
+  url: string;
+  database: string;
+  username?: string;
+  password?: string;
+  /** `start()` creates the database when it is missing (needs admin rights when auth is on). Default true. */
+  createDatabase?: boolean;
+  /** Per-request timeout, ms. Default 30_000. */
+  requestTimeoutMs?: number;
+  /** Timeout of `ping()`, ms. Default 2000. */
+  pingTimeoutMs?: number;
+}
+
+/**
+ * The `influx` pool disables a host for an exponential backoff after a network error or a 5xx and
+ * fails every request meanwhile with "No host available". Retrying is the batcher's job, so the host
+ * stays enabled and each write is exactly one request.
+ */
+const NO_BACKOFF: NonNullable<IPoolOptions['backoff']> = {
+  getDelay: () => 0,
+  next: () => NO_BACKOFF,
+  reset: () => NO_BACKOFF,
+};
+
+/** Writes batches through the 1.x `/write` API with the `influx` package. */
+export class InfluxV1PointWriter implements PointWriter {
+  readonly name = 'influx-v1';
+  private client: InfluxDB | undefined;
+
+  constructor(private readonly opts: InfluxV1PointWriterOptions) {}
+
+  async start(): Promise<void> {
+    const url = new URL(this.opts.url);
+    const client = new InfluxDB({
+      protocol: url.protocol === 'https:' ? 'https' : 'http',
+      host: url.hostname,
+      port: url.port === '' ? (url.protocol === 'https:' ? 443 : 8086) : Number(url.port),
+      path: url.pathname === '/' ? '' : url.pathname,
+      database: this.opts.database,
+      username: this.opts.username,
+      password: this.opts.password,
+      pool: { maxRetries: 0, backoff: NO_BACKOFF, requestTimeout: this.opts.requestTimeoutMs ?? 30_000 },
+    });
+    if (this.opts.createDatabase ?? true) {
+      const names = await client.getDatabaseNames();
+      if (!names.includes(this.opts.database)) await client.createDatabase(this.opts.database);
+    }
+    this.client = client;
+  }
+
+  async write(points: readonly Point[]): Promise<void> {
+    if (this.client === undefined) throw new Error('influx-v1 writer is not started');
+    const out: IPoint[] = [];
+    for (const p of points) {
+      const ip = toInfluxPoint(p);
+      if (ip !== undefined) out.push(ip);
+    }
+    if (out.length === 0) return;
+    await this.client.writePoints(out, { precision: 'ms' });
+  }
+
+  async ping(): Promise<boolean> {
+    if (this.client === undefined) return false;
+    const hosts = await this.client.ping(this.opts.pingTimeoutMs ?? 2000);
+    return hosts.some((h) => h.online);
+  }
+
+  async stop(): Promise<void> {
+    this.client = undefined;
+  }
+}
+
+/**
+ * Without a schema the `influx` package writes a number as `String(n)` — a float in line protocol,
+ * never an `i` integer — so a field's type cannot flip between batches ("field type conflict").
+ * Non-finite numbers have no line-protocol form and would make the server reject the whole batch
+ * (400) again on every retry; they are left out, and a point left without fields is skipped.
+ * Empty tag values are invalid line protocol too.
+ */
+function toInfluxPoint(p: Point): IPoint | undefined {
+  const fields = Object.values(p.fields).every(isWritable) ? p.fields : writableOnly(p.fields);
+  if (!hasKeys(fields)) return undefined;
+  const tags = Object.values(p.tags).includes('') ? Object.fromEntries(Object.entries(p.tags).filter(([, v]) => v !== '')) : p.tags;
+  return { measurement: p.measurement, tags, fields, timestamp: p.timeMs };
+}
+
+function isWritable(v: FieldValue): boolean {
+  return typeof v === 'boolean' || Number.isFinite(v);
+}
+
+function writableOnly(fields: Record<string, FieldValue>): Record<string, FieldValue> {
+  return Object.fromEntries(Object.entries(fields).filter(([, v]) => isWritable(v)));
+}
+
+function hasKeys(o: object): boolean {
+  for (const _ in o) return true;
+  return false;
+}

@@ -1,0 +1,17 @@
+import type { ReadingSink } from '../pipeline/pipeline.js';
+import type { Reading } from '../pipeline/reading.js';
+import type { WriteBatcher } from './batcher.js';
+import { readingToPoint } from './to-point.js';
+
+/** The storage stage of the pipeline: every accepted reading becomes a point in the write batcher. */
+export class StoreSink implements ReadingSink {
+  private readonly batcher: WriteBatcher;
+
+  constructor(batcher: WriteBatcher) {
+    this.batcher = batcher;
+  }
+
+  accept(reading: Reading): void {
+    this.batcher.enqueue(readingToPoint(reading));
+  }
+}

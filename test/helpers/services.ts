@@ -1,0 +1,408 @@
+// Real Mosquitto, InfluxDB 1.x and VictoriaMetrics for integration tests: local Debian binaries on
+// free loopback ports in temp dirs, or testcontainers when a Docker engine answers.
+// One file on purpose (the brief's single deliverable); it is over 250 lines because it holds
+// three services × two back-ends, each a few lines, plus the shared process plumbing.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { accessSync, closeSync, constants, existsSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createConnection, createServer, type Server } from 'node:net';
+import { tmpdir } from 'node:os';
+import { delimiter, join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { StartedTestContainer } from 'testcontainers';
+
+/** A service listening on loopback (or a Docker-mapped port). */
+export interface RunningService {
+  host: string;
+  port: number;
+  /** `mqtt://host:port` or `http://host:port`, no trailing slash. */
+  url: string;
+  /** Stops the service and deletes its data. Idempotent. */
+  stop(): Promise<void>;
+}
+
+/** Mosquitto can be restarted on the same port with the same persistence directory. */
+export interface RunningMosquitto extends RunningService {
+  /** Graceful stop (Mosquitto writes its persistence file), then start again on the same port and dir. */
+  restart(): Promise<void>;
+}
+
+/** Options for {@link waitFor}. */
+export interface WaitForOptions {
+  /** Give up after this many milliseconds. */
+  timeoutMs: number;
+  /** Pause between attempts, in milliseconds. */
+  intervalMs: number;
+  /** Named in the timeout error, e.g. `'the alert to reach the store'`. */
+  what: string;
+}
+
+/** How long a service may take to become ready, in milliseconds. */
+const READY_TIMEOUT_MS = 20_000;
+/** How long after SIGTERM before SIGKILL, in milliseconds. */
+const STOP_GRACE_MS = 10_000;
+const HOST = '127.0.0.1';
+// Debian keeps daemons in sbin, which non-root PATHs often omit.
+const EXTRA_BIN_DIRS = ['/usr/sbin', '/sbin', '/usr/local/sbin'];
+
+/**
+ * Polls `fn` until it returns true. A throw counts as "not yet" (the last error is reported on
+ * timeout), so `fn` may fetch from a port that is not listening yet.
+ */
+export async function waitFor(fn: () => Promise<boolean> | boolean, opts: WaitForOptions): Promise<void> {
+  const deadline = Date.now() + opts.timeoutMs;
+  let lastError: unknown;
+  for (;;) {
+    try {
+      if (await fn()) return;
+    } catch (err) {
+      lastError = err;
+    }
+    if (Date.now() >= deadline) {
+      const cause = lastError === undefined ? '' : ` (last error: ${errorMessage(lastError)})`;
+      throw new Error(`timed out after ${opts.timeoutMs} ms waiting for ${opts.what}${cause}`, { cause: lastError });
+    }
+    await sleep(opts.intervalMs);
+  }
+}
+
+export async function startMosquitto(opts: { port?: number } = {}): Promise<RunningMosquitto> {
+  const conf = (listener: string, dataDir: string, logDest: string): string =>
+    [
+      `listener ${listener}`,
+      'allow_anonymous true',
+      'set_tcp_nodelay true',
+      'persistence true',
+      `persistence_location ${dataDir}`, // must end with '/'
+      'max_queued_messages 1000000', // QoS1 persistent sessions must not drop while a subscriber is away
+      `log_dest ${logDest}`,
+    ].join('\n') + '\n';
+
+  if (await dockerAvailable()) {
+    const { GenericContainer, Wait } = await import('testcontainers');
+    const hostPort = opts.port ?? (await freePorts(1))[0]!;
+    // A fixed host binding keeps the port across container.restart().
+    const container = await new GenericContainer('eclipse-mosquitto:2')
+      .withCopyContentToContainer([{ content: conf('1883', '/mosquitto/data/', 'stdout'), target: '/mosquitto/config/mosquitto.conf' }])
+      .withExposedPorts({ container: 1883, host: hostPort })
+      .withWaitStrategy(Wait.forListeningPorts())
+      .withStartupTimeout(60_000)
+      .start();
+    return { ...fromContainer(container, 1883, 'mqtt'), restart: () => container.restart({ timeout: STOP_GRACE_MS }) };
+  }
+
+  const bin = findBinary('mosquitto', 'mosquitto');
+  const dir = await mkdtemp(join(tmpdir(), 'rg-mosquitto-'));
+  const port = opts.port ?? (await freePorts(1))[0]!;
+  const confPath = join(dir, 'mosquitto.conf');
+  const lines = conf(`${port} ${HOST}`, `${dir}/`, `file ${join(dir, 'mosquitto.log')}`);
+  // Run as root, Mosquitto would drop to user "mosquitto", which cannot write our 0700 temp dir.
+  await writeFile(confPath, process.getuid?.() === 0 ? `${lines}user root\n` : lines);
+  const spec: ProcessSpec = {
+    name: 'mosquitto',
+    bin,
+    args: ['-c', confPath],
+    dir,
+    logFiles: [join(dir, 'mosquitto.log')],
+    ready: () => tcpOpen(HOST, port),
+  };
+  let child = await spawnUntilReady(spec);
+  const service = localService('mqtt', port, dir, () => child);
+  return {
+    ...service,
+    restart: async () => {
+      await stopChild(child);
+      child = await spawnUntilReady(spec);
+    },
+  };
+}
+
+export async function startInfluxd(): Promise<RunningService> {
+  if (await dockerAvailable()) {
+    const { GenericContainer, Wait } = await import('testcontainers');
+    const container = await new GenericContainer('influxdb:1.8')
+      .withEnvironment({
+        INFLUXDB_REPORTING_DISABLED: 'true',
+        INFLUXDB_MONITOR_STORE_ENABLED: 'false',
+        INFLUXDB_HTTP_AUTH_ENABLED: 'false',
+        INFLUXDB_HTTP_LOG_ENABLED: 'false',
+        INFLUXDB_LOGGING_LEVEL: 'warn',
+      })
+      .withExposedPorts(8086)
+      .withWaitStrategy(Wait.forHttp('/ping', 8086).forStatusCode(204))
+      .withStartupTimeout(60_000)
+      .start();
+    return fromContainer(container, 8086, 'http');
+  }
+
+  const bin = findBinary('influxd', 'influxdb');
+  const dir = await mkdtemp(join(tmpdir(), 'rg-influxd-'));
+  const [httpPort, rpcPort] = (await freePorts(2)) as [number, number];
+  const confPath = join(dir, 'influxdb.conf');
+  // Unknown keys are ignored by influxd 1.x. Debian's 1.6 build renamed the opt-out
+  // `reporting-disabled` to an opt-in `reporting-enabled`; both are set so either build stays quiet.
+  await writeFile(
+    confPath,
+    `reporting-disabled = true
+reporting-enabled = false
+bind-address = "${HOST}:${rpcPort}"
+
+[meta]
+  dir = "${join(dir, 'meta')}"
+  logging-enabled = false
+
+[data]
+  dir = "${join(dir, 'data')}"
+  wal-dir = "${join(dir, 'wal')}"
+  query-log-enabled = false
+
+[http]
+  bind-address = "${HOST}:${httpPort}"
+  auth-enabled = false
+  log-enabled = false
+
+[monitor]
+  store-enabled = false
+
+[subscriber]
+  enabled = false
+
+[continuous_queries]
+  log-enabled = false
+
+[logging]
+  level = "warn"
+  suppress-logo = true
+`,
+  );
+  const url = `http://${HOST}:${httpPort}`;
+  const child = await spawnUntilReady({
+    name: 'influxd',
+    bin,
+    args: ['run', '-config', confPath],
+    dir,
+    logFiles: [],
+    ready: async () => (await fetch(`${url}/ping`, { signal: AbortSignal.timeout(1_000) })).status === 204,
+  });
+  return localService('http', httpPort, dir, () => child);
+}
+
+export async function startVictoriaMetrics(): Promise<RunningService> {
+  // Neither flag makes a write visible at once: VictoriaMetrics 1.79 buffers rows and new index
+  // entries for ~1–6 s. Poll with waitFor, optionally after POST /internal/force_flush.
+  const flags = ['-search.latencyOffset=0s', '-search.disableCache'];
+  if (await dockerAvailable()) {
+    const { GenericContainer, Wait } = await import('testcontainers');
+    // Same LTS line as Debian bookworm's 1.79.5, so series naming and field coercion match.
+    const container = await new GenericContainer('victoriametrics/victoria-metrics:v1.79.14')
+      .withCommand(flags)
+      .withExposedPorts(8428)
+      .withWaitStrategy(Wait.forHttp('/health', 8428))
+      .withStartupTimeout(60_000)
+      .start();
+    return fromContainer(container, 8428, 'http');
+  }
+
+  const bin = findBinary('victoria-metrics', 'victoria-metrics');
+  const dir = await mkdtemp(join(tmpdir(), 'rg-victoria-metrics-'));
+  const [port] = (await freePorts(1)) as [number];
+  const url = `http://${HOST}:${port}`;
+  const child = await spawnUntilReady({
+    name: 'victoria-metrics',
+    bin,
+    args: [`-storageDataPath=${join(dir, 'data')}`, `-httpListenAddr=${HOST}:${port}`, ...flags],
+    dir,
+    logFiles: [],
+    ready: async () => (await fetch(`${url}/health`, { signal: AbortSignal.timeout(1_000) })).ok,
+  });
+  return localService('http', port, dir, () => child);
+}
+
+// ---- local processes ----
+
+interface ProcessSpec {
+  name: string;
+  bin: string;
+  args: string[];
+  /** Temp dir; the child's stdout+stderr go to `process.log` in it. */
+  dir: string;
+  /** Further log files whose tail explains a failed start. */
+  logFiles: string[];
+  ready: () => Promise<boolean>;
+}
+
+// Children still running, with their temp dirs; killed (and the dirs removed) if the test process
+// exits without stopping them.
+const liveChildren = new Map<ChildProcess, string>();
+let exitHookInstalled = false;
+
+function localService(scheme: 'mqtt' | 'http', port: number, dir: string, child: () => ChildProcess): RunningService {
+  let stopped = false;
+  return {
+    host: HOST,
+    port,
+    url: `${scheme}://${HOST}:${port}`,
+    stop: async () => {
+      if (stopped) return;
+      stopped = true;
+      await stopChild(child());
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+async function spawnUntilReady(spec: ProcessSpec): Promise<ChildProcess> {
+  installExitHook();
+  const processLog = join(spec.dir, 'process.log');
+  const fd = openSync(processLog, 'a');
+  const child = spawn(spec.bin, spec.args, { cwd: spec.dir, stdio: ['ignore', fd, fd] });
+  closeSync(fd);
+  liveChildren.set(child, spec.dir);
+  child.once('exit', () => liveChildren.delete(child));
+
+  const exited = new Promise<never>((_, reject) => {
+    child.once('exit', (code, signal) => reject(new Error(`${spec.name} exited early (code ${code}, signal ${signal})`)));
+    child.once('error', reject); // e.g. EACCES
+  });
+  exited.catch(() => undefined); // handled via the race below; avoid an unhandled rejection after success
+  try {
+    await Promise.race([
+      waitFor(() => spec.ready(), { timeoutMs: READY_TIMEOUT_MS, intervalMs: 50, what: `${spec.name} to become ready` }),
+      exited,
+    ]);
+    return child;
+  } catch (err) {
+    await stopChild(child);
+    const tails = [processLog, ...spec.logFiles].map((file) => `--- ${file}\n${tail(file)}`).join('\n');
+    const message = `failed to start ${spec.name} (${spec.bin} ${spec.args.join(' ')}): ${errorMessage(err)}\n${tails}`;
+    throw new Error(message, { cause: err });
+  }
+}
+
+async function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined) return;
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), STOP_GRACE_MS);
+  await exited;
+  clearTimeout(timer);
+}
+
+function installExitHook(): void {
+  if (exitHookInstalled) return;
+  exitHookInstalled = true;
+  process.on('exit', () => {
+    for (const [child, dir] of liveChildren) {
+      child.kill('SIGKILL');
+      try {
+        rmSync(dir, { recursive: true, force: true });
+      } catch {
+        // best effort: the child may still be writing as it dies
+      }
+    }
+  });
+}
+
+function findBinary(name: string, debPackage: string): string {
+  const dirs = [...(process.env.PATH ?? '').split(delimiter).filter(Boolean), ...EXTRA_BIN_DIRS];
+  for (const dir of dirs) {
+    const candidate = join(dir, name);
+    try {
+      accessSync(candidate, constants.X_OK);
+      return candidate;
+    } catch {
+      // not here; keep looking
+    }
+  }
+  throw new Error(
+    `${name} not found on PATH or in ${EXTRA_BIN_DIRS.join(', ')}: install the Debian package "${debPackage}" ` +
+      `(apt-get install --no-install-recommends ${debPackage}) or make a Docker engine reachable`,
+  );
+}
+
+/** Binds `count` ephemeral loopback ports at once (so they differ), then releases them. */
+async function freePorts(count: number): Promise<number[]> {
+  const servers: Server[] = [];
+  try {
+    for (let i = 0; i < count; i++) {
+      const server = createServer();
+      servers.push(server);
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(0, HOST, resolve);
+      });
+    }
+    return servers.map((server) => {
+      const address = server.address();
+      if (address === null || typeof address === 'string') throw new Error('unexpected server address');
+      return address.port;
+    });
+  } finally {
+    await Promise.all(servers.map((server) => new Promise((resolve) => server.close(resolve))));
+  }
+}
+
+function tcpOpen(host: string, port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = createConnection({ host, port });
+    socket.setTimeout(1_000);
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('timeout', () => {
+      socket.destroy();
+      resolve(false);
+    });
+    socket.once('error', () => resolve(false));
+  });
+}
+
+function tail(file: string, maxChars = 2_000): string {
+  if (!existsSync(file)) return '(no file)';
+  const text = readFileSync(file, 'utf8');
+  return text.length > maxChars ? `…${text.slice(-maxChars)}` : text || '(empty)';
+}
+
+function errorMessage(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+// ---- Docker ----
+
+let dockerCheck: Promise<boolean> | undefined;
+
+/** True when a Docker engine answers within a few seconds; `RG_TEST_NO_DOCKER=1` forces local binaries. */
+function dockerAvailable(): Promise<boolean> {
+  dockerCheck ??= (async () => {
+    if (process.env.RG_TEST_NO_DOCKER === '1') return false;
+    if (!process.env.DOCKER_HOST && !existsSync('/var/run/docker.sock')) return false;
+    try {
+      const { getContainerRuntimeClient } = await import('testcontainers');
+      const timeout = sleep(5_000, undefined, { ref: false }).then(() => {
+        throw new Error('timeout');
+      });
+      await Promise.race([getContainerRuntimeClient(), timeout]);
+      return true;
+    } catch {
+      return false;
+    }
+  })();
+  return dockerCheck;
+}
+
+function fromContainer(container: StartedTestContainer, containerPort: number, scheme: 'mqtt' | 'http'): RunningService {
+  const host = container.getHost();
+  const port = container.getMappedPort(containerPort);
+  let stopped = false;
+  return {
+    host,
+    port,
+    url: `${scheme}://${host}:${port}`,
+    stop: async () => {
+      if (stopped) return;
+      stopped = true;
+      await container.stop({ timeout: STOP_GRACE_MS });
+    },
+  };
+}
