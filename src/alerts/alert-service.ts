@@ -70,7 +70,8 @@ export class AlertService {
         historical: reading.historical === true,
       };
       const ev = this.ctx.store.insertWithEvent(alert, 'raised', 'system', null);
-      this.open.set(k, ev.alert);
+      // A copy: later firings mutate the open alert, and the published event must keep its snapshot.
+      this.open.set(k, { ...ev.alert });
       this.ctx.metrics.alertsOpen.set(this.open.size);
       this.publish(ev);
       return;

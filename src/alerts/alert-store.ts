@@ -149,14 +149,24 @@ export class AlertStore {
   query(q: AlertQuery): Alert[] {
     const where: string[] = [];
     const args: Record<string, unknown> = {};
-    if (q.tenant) (where.push('tenant = @tenant'), (args.tenant = q.tenant));
-    if (q.deviceId) (where.push('device_id = @deviceId'), (args.deviceId = q.deviceId));
-    if (q.kind) (where.push('kind = @kind'), (args.kind = q.kind));
-    if (q.level) (where.push('level = @level'), (args.level = q.level));
-    if (q.condition) (where.push('condition = @condition'), (args.condition = q.condition));
-    if (q.handling) (where.push('handling = @handling'), (args.handling = q.handling));
+    const filters: [string, unknown][] = [
+      ['tenant', q.tenant],
+      ['device_id', q.deviceId],
+      ['kind', q.kind],
+      ['level', q.level],
+      ['condition', q.condition],
+      ['handling', q.handling],
+    ];
+    for (const [column, value] of filters) {
+      if (value === undefined || value === '') continue;
+      where.push(`${column} = @${column}`);
+      args[column] = value;
+    }
     if (q.open) where.push("handling <> 'closed'");
-    if (q.beforeId) (where.push('id < @beforeId'), (args.beforeId = q.beforeId));
+    if (q.beforeId) {
+      where.push('id < @beforeId');
+      args.beforeId = q.beforeId;
+    }
     args.limit = q.limit ?? 100;
     const sql = `SELECT * FROM alerts ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT @limit`;
     return (this.db.prepare(sql).all(args) as AlertRow[]).map(fromRow);

@@ -109,17 +109,15 @@ export function parseConfig(env: Record<string, string | undefined>): ConfigResu
     if (v !== undefined) raw[key] = v;
   }
   const parsed = ENV_SCHEMA.safeParse(raw);
-  if (!parsed.success) {
-    return {
-      ok: false,
-      problems: parsed.error.issues.map((i) => {
+  const problems: ConfigProblem[] = parsed.success
+    ? []
+    : parsed.error.issues.map((i) => {
         const name = String(i.path[0] ?? '(env)');
         return { name, reason: `${i.message}${raw[name] !== undefined ? ` (got "${raw[name]}")` : ''}` };
-      }),
-    };
-  }
-  const e = parsed.data;
-  const problems: ConfigProblem[] = [];
+      });
+  const bad = new Set(problems.map((p) => p.name));
+  // The checks below still run with each invalid setting at its default, so one run reports every problem.
+  const e = parsed.success ? parsed.data : ENV_SCHEMA.parse(Object.fromEntries(Object.entries(raw).filter(([k]) => !bad.has(k))));
   let store: StoreConfig;
   if (!e.INFLUX_URL) {
     store = { backend: 'sqlite', path: resolve(e.DATA_DIR, 'readings.db') };
@@ -132,7 +130,7 @@ export function parseConfig(env: Record<string, string | undefined>): ConfigResu
     store = { backend: 'influx-v2', url: e.INFLUX_URL, org: e.INFLUX_ORG ?? '', bucket: e.INFLUX_BUCKET ?? '', token: e.INFLUX_TOKEN ?? '' };
   }
   if (e.MQTT_PASSWORD && !e.MQTT_USERNAME) problems.push({ name: 'MQTT_PASSWORD', reason: 'set MQTT_USERNAME too' });
-  if (!e.MQTT_URL && e.HTTP_PORT !== 0 && e.HTTP_PORT === e.MQTT_BROKER_PORT) {
+  if (!e.MQTT_URL && e.HTTP_PORT !== 0 && e.HTTP_PORT === e.MQTT_BROKER_PORT && !bad.has('HTTP_PORT') && !bad.has('MQTT_BROKER_PORT')) {
     problems.push({ name: 'MQTT_BROKER_PORT', reason: `must differ from HTTP_PORT (${e.HTTP_PORT})` });
   }
   for (const name of ['REGISTRY_SEED', 'SIM_FLEET'] as const) {

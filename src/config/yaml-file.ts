@@ -41,7 +41,8 @@ export function parseYaml<S extends z.ZodType>(text: string, file: string, schem
     return {
       ok: false,
       problems: doc.errors.map((e) => {
-        const pos = e.linePos?.[0] ?? { line: 1, col: 1 };
+        // With prettyErrors off the parser leaves linePos unset; the LineCounter locates the error instead.
+        const pos = e.linePos?.[0] ?? lc.linePos(e.pos[0]);
         return { file, line: pos.line, col: pos.col, path: '', message: e.message.split('\n')[0] ?? e.message };
       }),
     };

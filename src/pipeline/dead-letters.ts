@@ -76,6 +76,12 @@ export class DeadLetterLog {
 /** A payload excerpt that is safe to show: UTF-8 text as is, anything else as base64. */
 export function payloadExcerpt(payload: Buffer): string {
   const slice = payload.subarray(0, DEAD_LETTER_PAYLOAD_EXCERPT_BYTES);
-  const text = slice.toString('utf8');
-  return text.includes('\uFFFD') ? `base64:${slice.toString('base64')}` : text;
+  // Control bytes other than whitespace (\t \n \v \f \r) mean binary (a JT/T 808 frame), even when they happen to be valid UTF-8.
+  if (slice.some((b) => b < 0x09 || (b > 0x0d && b < 0x20) || b === 0x7f)) return `base64:${slice.toString('base64')}`;
+  try {
+    // `stream` when truncated: a multi-byte character cut by the excerpt's end is left out, not taken for binary.
+    return new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(slice, { stream: payload.length > slice.length });
+  } catch {
+    return `base64:${slice.toString('base64')}`;
+  }
 }

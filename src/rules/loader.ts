@@ -29,18 +29,22 @@ const ONE_RULE = z.unknown().transform((value, ctx) => {
   return parsed.data as Omit<RuleBase, 'kind' | 'source'>;
 });
 
-const RULE_FILE = z
-  .strictObject({
-    kind: z.enum(KIND_NAMES, { message: `must be one of ${KIND_NAMES.join(', ')}` }),
-    rules: z.array(ONE_RULE),
-  })
-  .superRefine((f, ctx) => {
-    const seen = new Set<string>();
-    f.rules.forEach((r, i) => {
-      if (seen.has(r.id)) ctx.addIssue({ code: 'custom', path: ['rules', i, 'id'], message: `duplicate rule id ${r.id}` });
-      seen.add(r.id);
+/** Schema of one rule file; `earlier` (rules of the files already loaded) lets a duplicate id be located at its own line. */
+const ruleFile = (earlier: ReadonlyMap<string, Pick<RuleBase, 'source'>>) =>
+  z
+    .strictObject({
+      kind: z.enum(KIND_NAMES, { message: `must be one of ${KIND_NAMES.join(', ')}` }),
+      rules: z.array(ONE_RULE),
+    })
+    .superRefine((f, ctx) => {
+      const seen = new Set<string>();
+      f.rules.forEach((r, i) => {
+        const other = earlier.get(r.id);
+        if (other) ctx.addIssue({ code: 'custom', path: ['rules', i, 'id'], message: `rule id ${r.id} is already defined in ${other.source}` });
+        else if (seen.has(r.id)) ctx.addIssue({ code: 'custom', path: ['rules', i, 'id'], message: `duplicate rule id ${r.id}` });
+        seen.add(r.id);
+      });
     });
-  });
 
 export type RuleLoadResult = { ok: true; rules: RuleSet } | { ok: false; problems: YamlProblem[] };
 
@@ -59,7 +63,7 @@ export function loadRules(dir: string, displayRoot = process.cwd()): RuleLoadRes
   for (const name of names) {
     const path = join(dir, name);
     const display = relative(displayRoot, path) || basename(path);
-    const res = loadYamlFile(path, RULE_FILE, display);
+    const res = loadYamlFile(path, ruleFile(byId), display);
     if (!res.ok) {
       problems.push(...res.problems);
       continue;
@@ -67,11 +71,6 @@ export function loadRules(dir: string, displayRoot = process.cwd()): RuleLoadRes
     files.push(display);
     for (const r of res.value.rules) {
       const rule: RuleBase = { ...r, kind: res.value.kind, source: display };
-      const prev = byId.get(rule.id);
-      if (prev) {
-        problems.push({ file: display, line: 1, col: 1, path: 'rules', message: `rule id ${rule.id} is already defined in ${prev.source}` });
-        continue;
-      }
       byId.set(rule.id, rule);
       if (rule.enabled) byKind[rule.kind].push(rule);
     }

@@ -3,7 +3,7 @@
 // One file on purpose (the brief's single deliverable); it is over 250 lines because it holds
 // three services × two back-ends, each a few lines, plus the shared process plumbing.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { accessSync, closeSync, constants, existsSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { accessSync, closeSync, constants, existsSync, openSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createConnection, createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -104,6 +104,8 @@ export async function startMosquitto(opts: { port?: number } = {}): Promise<Runn
     args: ['-c', confPath],
     dir,
     logFiles: [join(dir, 'mosquitto.log')],
+    // A bare TCP check could be answered by whoever else holds the port while Mosquitto fails to bind.
+    readyLine: { file: join(dir, 'mosquitto.log'), text: ' running' },
     ready: () => tcpOpen(HOST, port),
   };
   let child = await spawnUntilReady(spec);
@@ -228,6 +230,8 @@ interface ProcessSpec {
   dir: string;
   /** Further log files whose tail explains a failed start. */
   logFiles: string[];
+  /** Also required for readiness: `text` appended to `file` by this start (not an earlier one). */
+  readyLine?: { file: string; text: string };
   ready: () => Promise<boolean>;
 }
 
@@ -254,6 +258,9 @@ function localService(scheme: 'mqtt' | 'http', port: number, dir: string, child:
 async function spawnUntilReady(spec: ProcessSpec): Promise<ChildProcess> {
   installExitHook();
   const processLog = join(spec.dir, 'process.log');
+  const readyLine = spec.readyLine;
+  const logOffset = readyLine && existsSync(readyLine.file) ? statSync(readyLine.file).size : 0;
+  const logged = (): boolean => !readyLine || readFileSync(readyLine.file).subarray(logOffset).toString('utf8').includes(readyLine.text);
   const fd = openSync(processLog, 'a');
   const child = spawn(spec.bin, spec.args, { cwd: spec.dir, stdio: ['ignore', fd, fd] });
   closeSync(fd);
@@ -267,7 +274,7 @@ async function spawnUntilReady(spec: ProcessSpec): Promise<ChildProcess> {
   exited.catch(() => undefined); // handled via the race below; avoid an unhandled rejection after success
   try {
     await Promise.race([
-      waitFor(() => spec.ready(), { timeoutMs: READY_TIMEOUT_MS, intervalMs: 50, what: `${spec.name} to become ready` }),
+      waitFor(async () => logged() && (await spec.ready()), { timeoutMs: READY_TIMEOUT_MS, intervalMs: 50, what: `${spec.name} to become ready` }),
       exited,
     ]);
     return child;

@@ -16,7 +16,7 @@ export interface MqttIngestOptions {
 }
 
 /**
- * The gateway's MQTT subscriber: QoS 1 on `rg/v1/+/+/+/+`, persistent session, every message into the pipeline.
+ * The gateway's MQTT subscriber: QoS 1 on `rg/v1/#`, persistent session, every message into the pipeline.
  */
 export class MqttIngest {
   private readonly opts: MqttIngestOptions;

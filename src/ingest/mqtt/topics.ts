@@ -3,8 +3,12 @@ import type { Channel } from '../../pipeline/reading.js';
 
 /** Topic root of the wire contract: `rg/v1/{tenant}/{kind}/{deviceId}/{channel}`. */
 export const TOPIC_ROOT = 'rg/v1';
-/** What the ingest client subscribes to. */
-export const INGEST_SUBSCRIPTION = `${TOPIC_ROOT}/+/+/+/+`;
+/**
+ * What the ingest client subscribes to: everything under the root, not just the six-level shape, so a topic with a
+ * missing or extra level reaches parseTopic and is rejected as `bad_topic` (counted, dead-lettered) instead of being
+ * dropped unseen by the broker (ARCHITECTURE.md: never a silent drop).
+ */
+export const INGEST_SUBSCRIPTION = `${TOPIC_ROOT}/#`;
 
 const CHANNELS: ReadonlySet<string> = new Set<Channel>(['telemetry', 'event', 'status']);
 const SEGMENT = /^[A-Za-z0-9_.:-]{1,64}$/;
