@@ -4,6 +4,7 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } 
 import { AlertService } from './alerts/alert-service.js';
 import { AlertStore } from './alerts/alert-store.js';
 import { alertRoutes } from './api/alert-routes.js';
+import { ruleRoutes } from './api/rule-routes.js';
 import { installErrorHandler } from './api/http-errors.js';
 import { opsRoutes } from './api/ops-routes.js';
 import { EmbeddedBroker } from './broker/embedded-broker.js';
@@ -23,6 +24,7 @@ import { DeviceRegistry } from './registry/device-registry.js';
 import { loadDeviceFile, type FleetDevice } from './registry/seed.js';
 import { RuleEngine } from './rules/engine.js';
 import { loadRules } from './rules/loader.js';
+import { RuleWatcher } from './rules/rule-watcher.js';
 import { FleetSimulator } from './sim/fleet-simulator.js';
 import { WriteBatcher } from './storage/batcher.js';
 import { createPointWriter } from './storage/index.js';
@@ -36,6 +38,8 @@ export interface GatewayOptions {
   clock?: Clock;
   /** Collect Node's default process metrics (off in tests that mount several gateways). Default true. */
   defaultMetrics?: boolean;
+  /** Run the rule engine's timers (tick, persistence). Default true; tests with a fake clock call `rules.tick()`. */
+  timers?: boolean;
 }
 
 /**
@@ -61,6 +65,9 @@ export class Gateway {
   broker?: EmbeddedBroker;
   ingest!: MqttIngest;
   simulator?: FleetSimulator;
+  ruleWatcher?: RuleWatcher;
+  /** Run the engine's tick and persistence timers (tests that drive `rules.tick()` by hand turn them off). */
+  private readonly timers: boolean;
   private started = false;
 
   constructor(opts: GatewayOptions) {
@@ -70,6 +77,7 @@ export class Gateway {
     this.metrics = createMetrics({ defaultMetrics: opts.defaultMetrics ?? true });
     this.bus = new EventBus<GatewayEvents>((event, err) => this.logger.error({ event, err }, 'event listener failed'));
     this.deadLetters = new DeadLetterLog(opts.config.ingest.deadLetterCapacity);
+    this.timers = opts.timers ?? true;
   }
 
   async start(): Promise<void> {
@@ -98,9 +106,33 @@ export class Gateway {
 
     this.alertStore = new AlertStore(this.db);
     this.alertStore.start();
-    this.alerts = new AlertService({ store: this.alertStore, bus: this.bus, clock: this.clock, metrics: this.metrics });
+    const a = config.alerts;
+    this.alerts = new AlertService({
+      store: this.alertStore,
+      bus: this.bus,
+      clock: this.clock,
+      metrics: this.metrics,
+      logger,
+      policy: { escalateAfterMs: { 1: a.escalateAfterMs[0], 2: a.escalateAfterMs[1], 3: a.escalateAfterMs[2], 4: a.escalateAfterMs[3] }, autoCloseLevels: a.autoCloseLevels, flapFlips: a.flapFlips, flapWindowMs: a.flapWindowMs },
+    });
     this.alerts.start();
-    this.rules = new RuleEngine({ rules: loaded.rules, alerts: this.alerts });
+    this.rules = new RuleEngine({
+      rules: loaded.rules,
+      alerts: this.alerts,
+      registry: this.registry,
+      clock: this.clock,
+      logger,
+      db: this.db,
+      options: { historyCutoffMs: config.rules.historyCutoffMs, ingestStallMs: config.rules.ingestStallMs },
+    });
+    this.rules.start({ timers: this.timers });
+    if (config.rules.hotReload) {
+      this.ruleWatcher = new RuleWatcher({ dir: config.rulesDir, logger, onRules: (rules) => {
+        this.rules.setRules(rules);
+        this.bus.emit('rulesLoaded', rules);
+      } });
+      this.ruleWatcher.start();
+    }
     this.bus.on('alertEvent', this, (ev) =>
       logger.info({ seq: ev.seq, type: ev.type, device: `${ev.alert.tenant}/${ev.alert.device_id}`, rule: ev.alert.rule_id, level: ev.alert.level, value: ev.alert.last_value }, `alert ${ev.type}: ${ev.alert.title}`),
     );
@@ -186,7 +218,8 @@ export class Gateway {
       deadLetters: this.deadLetters,
       readiness: async () => ({ mqtt_subscribed: this.ingest?.ready === true, store: await this.writer.ping().catch(() => false) }),
     });
-    await app.register(alertRoutes, { store: this.alertStore });
+    await app.register(alertRoutes, { store: this.alertStore, service: this.alerts });
+    await app.register(ruleRoutes, { engine: () => this.rules, watcher: () => this.ruleWatcher });
     await app.register(alertStreamRoutes, { store: this.alertStore, bus: this.bus, metrics: this.metrics, logger: this.logger });
     return app;
   }
@@ -213,6 +246,8 @@ export class Gateway {
     };
     await step('simulator', () => this.simulator?.stop());
     await step('ingest', () => this.ingest?.stop());
+    await step('rule watcher', () => this.ruleWatcher?.stop());
+    await step('rule engine', () => this.rules?.stop());
     await step('broker', () => this.broker?.stop());
     await step('http', () => this.http?.close());
     await step('batcher', () => this.batcher?.stop());

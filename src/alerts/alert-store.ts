@@ -1,6 +1,23 @@
 import { migrate, type SqliteDb } from '../lib/sqlite.js';
 import type { Alert, AlertEvent, AlertEventType } from './alert.js';
 
+/** A silence / maintenance window: alerts raised inside it that match every given scope field are silenced. */
+export interface Silence {
+  id: number;
+  tenant: string | null;
+  device_id: string | null;
+  site: string | null;
+  rule_id: string | null;
+  /** Gateway time, epoch ms. */
+  starts_at: number;
+  ends_at: number;
+  reason: string;
+  created_by: string;
+  created_at: number;
+  cancelled_by: string | null;
+  cancelled_at: number | null;
+}
+
 const MIGRATIONS = [
   `CREATE TABLE alerts (
      id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -39,9 +56,36 @@ const MIGRATIONS = [
      alert TEXT NOT NULL
    );
    CREATE INDEX alert_events_by_alert ON alert_events (alert_id, seq);`,
+  // Issue 3: lifecycle, noise control, escalation; historical alerts live beside the live one of a (device, rule).
+  `ALTER TABLE alerts ADD COLUMN created_at INTEGER NOT NULL DEFAULT 0;
+   ALTER TABLE alerts ADD COLUMN silenced INTEGER NOT NULL DEFAULT 0;
+   ALTER TABLE alerts ADD COLUMN flapping INTEGER NOT NULL DEFAULT 0;
+   ALTER TABLE alerts ADD COLUMN escalations INTEGER NOT NULL DEFAULT 0;
+   ALTER TABLE alerts ADD COLUMN acknowledged_by TEXT;
+   ALTER TABLE alerts ADD COLUMN acknowledged_at INTEGER;
+   ALTER TABLE alerts ADD COLUMN assignee TEXT;
+   ALTER TABLE alerts ADD COLUMN closed_by TEXT;
+   ALTER TABLE alerts ADD COLUMN closed_at INTEGER;
+   ALTER TABLE alerts ADD COLUMN disposition TEXT;
+   DROP INDEX alerts_one_open;
+   CREATE UNIQUE INDEX alerts_one_open ON alerts (tenant, device_id, rule_id, historical) WHERE handling <> 'closed';
+   CREATE TABLE silences (
+     id INTEGER PRIMARY KEY AUTOINCREMENT,
+     tenant TEXT,
+     device_id TEXT,
+     site TEXT,
+     rule_id TEXT,
+     starts_at INTEGER NOT NULL,
+     ends_at INTEGER NOT NULL,
+     reason TEXT NOT NULL,
+     created_by TEXT NOT NULL,
+     created_at INTEGER NOT NULL,
+     cancelled_by TEXT,
+     cancelled_at INTEGER
+   );`,
 ];
 
-type AlertRow = Omit<Alert, 'historical'> & { historical: number };
+type AlertRow = Omit<Alert, 'historical' | 'silenced' | 'flapping'> & { historical: number; silenced: number; flapping: number };
 interface EventRow {
   seq: number;
   alert_id: number;
@@ -55,6 +99,8 @@ interface EventRow {
 const COLUMNS = [
   'tenant', 'device_id', 'kind', 'rule_id', 'rule_type', 'title', 'level', 'standard', 'condition', 'handling', 'count',
   'first_value', 'last_value', 'peak_value', 'raised_at', 'last_at', 'cleared_at', 'updated_at', 'region', 'site', 'historical',
+  'created_at', 'silenced', 'flapping', 'escalations', 'acknowledged_by', 'acknowledged_at', 'assignee', 'closed_by', 'closed_at',
+  'disposition',
 ] as const;
 
 /** Filters of GET /api/v1/alerts. */
@@ -141,6 +187,24 @@ export class AlertStore {
     return row ? fromRow(row) : undefined;
   }
 
+  insertSilence(s: Omit<Silence, 'id' | 'cancelled_by' | 'cancelled_at'>): Silence {
+    const info = this.db
+      .prepare('INSERT INTO silences (tenant, device_id, site, rule_id, starts_at, ends_at, reason, created_by, created_at) VALUES (@tenant, @device_id, @site, @rule_id, @starts_at, @ends_at, @reason, @created_by, @created_at)')
+      .run(s);
+    return { ...s, id: Number(info.lastInsertRowid), cancelled_by: null, cancelled_at: null };
+  }
+
+  cancelSilence(id: number, actor: string, at: number): Silence | undefined {
+    this.db.prepare('UPDATE silences SET cancelled_by = ?, cancelled_at = ? WHERE id = ? AND cancelled_at IS NULL').run(actor, at, id);
+    return this.db.prepare('SELECT * FROM silences WHERE id = ?').get(id) as Silence | undefined;
+  }
+
+  /** Silences not cancelled that end after `now` (current and future). */
+  silences(opts: { activeAt?: number; all?: boolean; limit?: number } = {}): Silence[] {
+    if (opts.all) return this.db.prepare('SELECT * FROM silences ORDER BY id DESC LIMIT ?').all(opts.limit ?? 500) as Silence[];
+    return this.db.prepare('SELECT * FROM silences WHERE cancelled_at IS NULL AND ends_at > ? ORDER BY id').all(opts.activeAt ?? 0) as Silence[];
+  }
+
   lastSeq(): number {
     const row = this.db.prepare('SELECT MAX(seq) AS s FROM alert_events').get() as { s: number | null };
     return row.s ?? 0;
@@ -177,11 +241,13 @@ function toRow(a: Omit<Alert, 'id'>): Record<string, unknown> {
   const row: Record<string, unknown> = {};
   for (const c of COLUMNS) row[c] = a[c];
   row.historical = a.historical ? 1 : 0;
+  row.silenced = a.silenced ? 1 : 0;
+  row.flapping = a.flapping ? 1 : 0;
   return row;
 }
 
 function fromRow(r: AlertRow): Alert {
-  return { ...r, historical: r.historical === 1 };
+  return { ...r, historical: r.historical === 1, silenced: r.silenced === 1, flapping: r.flapping === 1 };
 }
 
 function eventFromRow(r: EventRow): AlertEvent {

@@ -6,12 +6,27 @@ export type AlertCondition = 'active' | 'cleared';
 /** Handling dimension (闭环处置, domain.md §7.3). */
 export type AlertHandling = 'new' | 'acknowledged' | 'closed';
 
+/** Why an alert was closed (required to close; domain.md §7.3). `auto_resolved`: closed by the system on clear. */
+export const DISPOSITIONS = ['real_incident', 'false_alarm', 'test', 'device_fault', 'maintenance', 'auto_resolved'] as const;
+export type Disposition = (typeof DISPOSITIONS)[number];
+
+/** Operator-facing names of the dispositions. */
+export const DISPOSITION_LABELS_ZH: Record<Disposition, string> = {
+  real_incident: '真实警情',
+  false_alarm: '误报',
+  test: '测试',
+  device_fault: '设备故障',
+  maintenance: '维护保养',
+  auto_resolved: '自动恢复',
+};
+
 /** One alert: at most one open (not closed) per (tenant, device, rule). Stored and sent snake_case. */
 export interface Alert {
   id: number;
   tenant: string;
   device_id: string;
-  kind: KindName;
+  /** Device kind; `gateway` for gateway-level alerts (ingest stalled). */
+  kind: KindName | 'gateway';
   rule_id: string;
   rule_type: string;
   /** Operator-facing title (Simplified Chinese). */
@@ -37,10 +52,37 @@ export interface Alert {
   site: string | null;
   /** Raised from back-dated data: recorded, never paged as live. */
   historical: boolean;
+  /** Gateway time it was raised, epoch ms (escalation deadlines count from here). */
+  created_at: number;
+  /** Raised inside a silence / maintenance window: recorded and streamed, never notified or escalated. */
+  silenced: boolean;
+  /** Flipping more than the rule allows: transitions are held until it is stable. */
+  flapping: boolean;
+  /** Times it was escalated for being left unacknowledged. */
+  escalations: number;
+  acknowledged_by: string | null;
+  acknowledged_at: number | null;
+  assignee: string | null;
+  closed_by: string | null;
+  closed_at: number | null;
+  disposition: Disposition | null;
 }
 
 /** Kinds of alert events; each is a transition recorded with a `seq`. */
-export type AlertEventType = 'raised' | 'level_changed' | 'cleared' | 'reactivated';
+export const ALERT_EVENT_TYPES = [
+  'raised',
+  'level_changed',
+  'cleared',
+  'reactivated',
+  'acknowledged',
+  'assigned',
+  'commented',
+  'closed',
+  'escalated',
+  'flapping_started',
+  'flapping_ended',
+] as const;
+export type AlertEventType = (typeof ALERT_EVENT_TYPES)[number];
 
 /** A transition of an alert: monotonically increasing `seq`, with the alert as it stood after the transition. */
 export interface AlertEvent {

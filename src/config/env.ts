@@ -15,6 +15,18 @@ const bool = z
   .toLowerCase()
   .refine((v) => ['true', 'false', '1', '0', 'yes', 'no'].includes(v), { message: 'must be true or false' })
   .transform((v) => v === 'true' || v === '1' || v === 'yes');
+const numberList = (min: number, max: number, count?: number) =>
+  z
+    .string()
+    .trim()
+    .transform((v, ctx) => {
+      const parts = v === '' ? [] : v.split(',').map((x) => Number(x.trim()));
+      if (parts.some((n) => !Number.isFinite(n) || n < min || n > max) || (count !== undefined && parts.length !== count)) {
+        ctx.addIssue({ code: 'custom', message: `must be ${count ?? 'a list of'} comma-separated number${count === 1 ? '' : 's'} between ${min} and ${max}` });
+        return z.NEVER;
+      }
+      return parts;
+    });
 const optionalString = z.string().trim().optional().transform((v) => (v === '' ? undefined : v));
 const url = (protocols: string[]) =>
   z
@@ -54,6 +66,14 @@ export const ENV_SCHEMA = z.object({
   STORE_FLUSH_INTERVAL_MS: int(10, 60_000).default(1000),
   STORE_MAX_PENDING_POINTS: int(1000, 10_000_000).default(200_000),
   RULES_DIR: z.string().trim().min(1).default('alert-rules'),
+  RULES_HOT_RELOAD: bool.default(true),
+  RULE_HISTORY_CUTOFF_MS: int(0, 366 * 86_400_000).default(600_000),
+  INGEST_STALL_MS: int(1000, 86_400_000).default(120_000),
+  ALERT_ESCALATE_AFTER_MIN: numberList(0.05, 100_000, 4).default([3, 10, 30, 120]),
+  ALERT_AUTO_CLOSE_LEVELS: numberList(3, 4).default([4]),
+  ALERT_FLAP_FLIPS: int(2, 1000).default(6),
+  ALERT_FLAP_WINDOW_MS: int(1000, 86_400_000).default(600_000),
+  NOTIFIERS_FILE: optionalString,
   REGISTRY_SEED: optionalString,
   SIM_FLEET: optionalString,
   INGEST_MAX_PAYLOAD_BYTES: int(256, 16 * 1024 * 1024).default(65_536),
@@ -87,6 +107,9 @@ export interface Config {
   store: StoreConfig;
   batch: { maxBatchPoints: number; flushIntervalMs: number; maxPendingPoints: number };
   rulesDir: string;
+  rules: { hotReload: boolean; historyCutoffMs: number; ingestStallMs: number };
+  alerts: { escalateAfterMs: [number, number, number, number]; autoCloseLevels: (3 | 4)[]; flapFlips: number; flapWindowMs: number };
+  notifiersFile?: string;
   registrySeed?: string;
   simFleet?: string;
   ingest: { maxPayloadBytes: number; maxFutureMs: number; maxAgeMs: number; deadLetterCapacity: number };
@@ -133,7 +156,7 @@ export function parseConfig(env: Record<string, string | undefined>): ConfigResu
   if (!e.MQTT_URL && e.HTTP_PORT !== 0 && e.HTTP_PORT === e.MQTT_BROKER_PORT && !bad.has('HTTP_PORT') && !bad.has('MQTT_BROKER_PORT')) {
     problems.push({ name: 'MQTT_BROKER_PORT', reason: `must differ from HTTP_PORT (${e.HTTP_PORT})` });
   }
-  for (const name of ['REGISTRY_SEED', 'SIM_FLEET'] as const) {
+  for (const name of ['REGISTRY_SEED', 'SIM_FLEET', 'NOTIFIERS_FILE'] as const) {
     const p = e[name];
     if (p && !existsSync(p)) problems.push({ name, reason: `file not found: ${p}` });
   }
@@ -155,6 +178,14 @@ export function parseConfig(env: Record<string, string | undefined>): ConfigResu
       store,
       batch: { maxBatchPoints: e.STORE_BATCH_SIZE, flushIntervalMs: e.STORE_FLUSH_INTERVAL_MS, maxPendingPoints: e.STORE_MAX_PENDING_POINTS },
       rulesDir: resolve(e.RULES_DIR),
+      rules: { hotReload: e.RULES_HOT_RELOAD, historyCutoffMs: e.RULE_HISTORY_CUTOFF_MS, ingestStallMs: e.INGEST_STALL_MS },
+      alerts: {
+        escalateAfterMs: e.ALERT_ESCALATE_AFTER_MIN.map((m) => Math.round(m * 60_000)) as [number, number, number, number],
+        autoCloseLevels: e.ALERT_AUTO_CLOSE_LEVELS as (3 | 4)[],
+        flapFlips: e.ALERT_FLAP_FLIPS,
+        flapWindowMs: e.ALERT_FLAP_WINDOW_MS,
+      },
+      notifiersFile: e.NOTIFIERS_FILE ? resolve(e.NOTIFIERS_FILE) : undefined,
       registrySeed: e.REGISTRY_SEED ? resolve(e.REGISTRY_SEED) : undefined,
       simFleet: e.SIM_FLEET ? resolve(e.SIM_FLEET) : undefined,
       ingest: {

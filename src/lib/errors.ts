@@ -14,6 +14,7 @@ export const ERRORS = {
   RG_ERR_INGEST_TIMESTAMP_OUT_OF_WINDOW: { status: 400, message: 'device time outside the accepted window' },
   RG_ERR_API_BAD_REQUEST: { status: 400, message: 'request does not match the route schema' },
   RG_ERR_API_NOT_FOUND: { status: 404, message: 'no such resource' },
+  RG_ERR_ALERT_INVALID_TRANSITION: { status: 409, message: 'the alert is not in a state that allows this action' },
   RG_ERR_INTERNAL: { status: 500, message: 'internal error' },
 } as const;
 

@@ -15,6 +15,7 @@ export interface Metrics {
   storePendingPoints: Gauge;
   alertEvents: Counter<'type'>;
   alertsOpen: Gauge;
+  alertsInhibited: Counter<'reason'>;
   wsClients: Gauge;
   deadLetters: Gauge;
 }
@@ -40,6 +41,7 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}): Metrics 
     storePendingPoints: new Gauge({ name: 'riskgate_store_pending_points', help: 'Points accepted but not yet acknowledged by the store', registers }),
     alertEvents: new Counter({ name: 'riskgate_alert_events_total', help: 'Alert events recorded, by type', labelNames: ['type'], registers }),
     alertsOpen: new Gauge({ name: 'riskgate_alerts_open', help: 'Alerts not yet closed', registers }),
+    alertsInhibited: new Counter({ name: 'riskgate_alerts_inhibited_total', help: 'Alerts not raised because an inhibiting alert was active, by reason', labelNames: ['reason'], registers }),
     wsClients: new Gauge({ name: 'riskgate_ws_clients', help: 'Connected WebSocket stream clients', registers }),
     deadLetters: new Gauge({ name: 'riskgate_dead_letters', help: 'Entries held in the dead-letter log', registers }),
   };

@@ -76,5 +76,8 @@ export function loadRules(dir: string, displayRoot = process.cwd()): RuleLoadRes
     }
   }
   if (problems.length > 0) return { ok: false, problems };
+  // Time-driven rules (offline) first: a reading that ends a device's silence clears its offline alert before the
+  // value rules run, so they are not inhibited by an alert that is about to clear.
+  for (const k of KIND_NAMES) byKind[k].sort((a, b) => Number(!EVALUATORS[a.type]?.tick) - Number(!EVALUATORS[b.type]?.tick));
   return { ok: true, rules: { byKind, byId, files } };
 }

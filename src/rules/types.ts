@@ -1,6 +1,7 @@
 import type { z } from 'zod';
 import type { KindName } from '../kinds/kind.js';
 import type { Reading } from '../pipeline/reading.js';
+import type { Device } from '../registry/device-registry.js';
 
 /** Alert levels of domain.md §7.1: 1 红 red (most severe) … 4 蓝 blue. */
 export type AlertLevel = 1 | 2 | 3 | 4;
@@ -42,9 +43,23 @@ export interface RuleBase {
   source: string;
 }
 
+/** What an evaluation may look at besides the reading and its own state. */
+export interface EvalContext {
+  /** The registered device: `attrs.vehicle_class`, `heartbeatS`, `region`, … */
+  device: Device;
+  /** Gateway clock, epoch ms (device time is `reading.ts`). */
+  now: number;
+  /**
+   * Gateway time since which ingest has been continuous (the start, or the end of the last ingest stall): silence
+   * before it says nothing about a device.
+   */
+  observedSince: number;
+}
+
 /**
  * The contract every rule type implements: its own config schema (defaults beside it), a fresh per-device state,
  * and a pure evaluation over that state. `evaluate` returns undefined when the reading says nothing to the rule.
+ * State must be plain JSON (numbers, strings, booleans, arrays, objects): the engine persists it across restarts.
  */
 export interface RuleEvaluator<C extends RuleBase = RuleBase, S = unknown> {
   type: string;
@@ -52,5 +67,10 @@ export interface RuleEvaluator<C extends RuleBase = RuleBase, S = unknown> {
   schema: z.ZodType<Omit<C, 'kind' | 'source'>>;
   /** Fresh state; `resume` when an alert of this rule is still active for the device (after a restart). */
   initialState(rule: C, resume?: { level: AlertLevel }): S;
-  evaluate(rule: C, state: S, reading: Reading): EvalResult | undefined;
+  evaluate(rule: C, state: S, reading: Reading, ctx: EvalContext): EvalResult | undefined;
+  /**
+   * Time-driven rules only (e.g. `offline`): called every engine tick for every device of the rule's kind, without a
+   * reading. Returns undefined when nothing changed.
+   */
+  tick?(rule: C, state: S, ctx: EvalContext): EvalResult | undefined;
 }

@@ -11,6 +11,8 @@ import { createMetrics } from '../../../src/lib/metrics.js';
 import { openSqlite, type SqliteDb } from '../../../src/lib/sqlite.js';
 import type { GatewayEvents } from '../../../src/pipeline/events.js';
 import type { FieldValue, Reading } from '../../../src/pipeline/reading.js';
+import { pino } from 'pino';
+import { DeviceRegistry } from '../../../src/registry/device-registry.js';
 import { RuleEngine } from '../../../src/rules/engine.js';
 import { loadRules, type RuleSet } from '../../../src/rules/loader.js';
 
@@ -50,7 +52,11 @@ function startGateway(clock: FakeClock, rules: RuleSet): Gateway {
   bus.on('alertEvent', published, (ev) => published.push(ev));
   const alerts = new AlertService({ store, bus, clock, metrics: createMetrics({ defaultMetrics: false }) });
   alerts.start();
-  const engine = new RuleEngine({ rules, alerts });
+  const registry = new DeviceRegistry(db);
+  registry.start();
+  registry.upsert(['gas-001', 'gas-002'].map((deviceId) => ({ tenant: 'acme', deviceId, kind: 'gas' as const, region: 'r1', site: 's1', heartbeatS: 60, attrs: {} })));
+  const engine = new RuleEngine({ rules, alerts, registry, clock, logger: pino({ level: 'silent' }), db });
+  engine.start({ timers: false });
   const gw: Gateway = {
     db,
     store,
@@ -63,6 +69,7 @@ function startGateway(clock: FakeClock, rules: RuleSet): Gateway {
       engine.accept(reading);
     },
     close() {
+      engine.stop();
       if (db.open) db.close();
     },
   };
@@ -185,7 +192,8 @@ describe('alerts/alert-service', () => {
     const gw = startGateway(clock, rules);
     // gas.battery_low: level 4 at ≤ 20 %, clear above 25 %.
     [50, 18, 12, 15, 24, 30].forEach((pct, i) => gw.gas(i, { battery_pct: pct }));
-    expect(types(gw.published)).toEqual(['raised', 'cleared']);
+    // Level 4 closes by itself once cleared (ALERT_AUTO_CLOSE_LEVELS default).
+    expect(types(gw.published)).toEqual(['raised', 'cleared', 'closed']);
     expect(gw.store.get(gw.published[0]?.alert_id as number)).toMatchObject({
       rule_id: 'gas.battery_low',
       level: 4,

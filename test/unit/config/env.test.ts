@@ -92,11 +92,20 @@ describe('config/env', () => {
       store: { backend: 'sqlite', path: resolve('data', 'readings.db') },
       batch: { maxBatchPoints: 5000, flushIntervalMs: 1000, maxPendingPoints: 200_000 },
       rulesDir: resolve('alert-rules'),
+      rules: { hotReload: true, historyCutoffMs: 600_000, ingestStallMs: 120_000 },
+      alerts: { escalateAfterMs: [180_000, 600_000, 1_800_000, 7_200_000], autoCloseLevels: [4], flapFlips: 6, flapWindowMs: 600_000 },
+      notifiersFile: undefined,
       registrySeed: undefined,
       simFleet: undefined,
       ingest: { maxPayloadBytes: 65_536, maxFutureMs: 300_000, maxAgeMs: 7 * 86_400_000, deadLetterCapacity: 1000 },
       log: { level: 'info', pretty: false },
     });
+  });
+
+  test('ALERT_ESCALATE_AFTER_MIN needs four minutes and ALERT_AUTO_CLOSE_LEVELS refuses levels 1 and 2', () => {
+    expect(problems({ ALERT_ESCALATE_AFTER_MIN: '3,10' })[0]).toMatchObject({ name: 'ALERT_ESCALATE_AFTER_MIN', reason: expect.stringMatching(/4 comma-separated numbers/) });
+    expect(problems({ ALERT_AUTO_CLOSE_LEVELS: '2,4' })[0]).toMatchObject({ name: 'ALERT_AUTO_CLOSE_LEVELS', reason: expect.stringMatching(/between 3 and 4/) });
+    expect(ok({ ALERT_AUTO_CLOSE_LEVELS: '' }).alerts.autoCloseLevels).toEqual([]);
   });
 
   test('keys that are not settings are ignored', () => {

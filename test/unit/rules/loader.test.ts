@@ -22,12 +22,12 @@ const BAD_DIRS: { name: string; files: Record<string, string>; problems: (string
   {
     name: 'an unknown rule type',
     files: { 'gas.yaml': file('gas', ['  - id: gas.x', '    type: thresh', '    title: t', '    standard: s']) },
-    problems: ['gas.yaml:4:11 rules[0].type: unknown rule type "thresh" (known: threshold)'],
+    problems: [/^gas\.yaml:4:11 rules\[0\]\.type: unknown rule type "thresh" \(known: .*threshold/],
   },
   {
     name: 'a rule without a type',
     files: { 'gas.yaml': file('gas', ['  - id: gas.x', '    title: t']) },
-    problems: ['gas.yaml:3:5 rules[0].type: unknown rule type undefined (known: threshold)'],
+    problems: [/^gas\.yaml:3:5 rules\[0\]\.type: unknown rule type undefined \(known: .*threshold/],
   },
   {
     name: 'a missing required field (standard), at the rule',

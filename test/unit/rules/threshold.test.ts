@@ -1,7 +1,7 @@
 import { describe, expect, test } from 'vitest';
 import type { FieldValue, Reading } from '../../../src/pipeline/reading.js';
 import { thresholdEvaluator, type ThresholdRule, type ThresholdState } from '../../../src/rules/evaluators/threshold.js';
-import type { AlertLevel, EvalResult } from '../../../src/rules/types.js';
+import type { AlertLevel, EvalContext, EvalResult } from '../../../src/rules/types.js';
 
 const T0 = Date.UTC(2025, 2, 15, 6, 0, 0);
 
@@ -10,6 +10,12 @@ function rule(yaml: Record<string, unknown>): ThresholdRule {
   const parsed = thresholdEvaluator.schema.parse({ id: 'test.rule', type: 'threshold', title: '测试', standard: 'test', ...yaml });
   return { ...parsed, kind: 'gas', source: 'test.yaml' };
 }
+
+const CTX: EvalContext = {
+  device: { tenant: 't', deviceId: 'd', kind: 'gas', heartbeatS: 60, attrs: {} },
+  now: T0,
+  observedSince: T0,
+};
 
 function reading(ts: number, fields: Record<string, FieldValue>): Reading {
   return { tenant: 't1', deviceId: 'd1', kind: 'gas', channel: 'telemetry', ts, receivedAt: ts, fields, tags: {} };
@@ -33,7 +39,7 @@ function outcome(r: EvalResult | undefined): string {
 function run(r: ThresholdRule, steps: Step[], state: ThresholdState = thresholdEvaluator.initialState(r)): string[] {
   return steps.map((step, i) => {
     const fields = typeof step.v === 'number' ? { x: step.v } : step.v;
-    return outcome(thresholdEvaluator.evaluate(r, state, reading(T0 + (step.s ?? i) * 1000, fields)));
+    return outcome(thresholdEvaluator.evaluate(r, state, reading(T0 + (step.s ?? i) * 1000, fields), CTX));
   });
 }
 
@@ -240,9 +246,9 @@ describe('rules/evaluators/threshold', () => {
   test('the result carries the value looked at and the level title', () => {
     const r = rule({ fields: ['a', 'b'], levels: [{ level: 2, value: 50, title: '二级报警' }, { level: 3, value: 25 }] });
     const state = thresholdEvaluator.initialState(r);
-    expect(thresholdEvaluator.evaluate(r, state, reading(T0, { a: 10, b: 60 }))).toEqual({ status: 'firing', level: 2, value: 60, title: '二级报警' });
-    expect(thresholdEvaluator.evaluate(r, state, reading(T0 + 1, { a: 30 }))).toEqual({ status: 'firing', level: 3, value: 30, title: undefined });
-    expect(thresholdEvaluator.evaluate(r, state, reading(T0 + 2, { b: 1 }))).toEqual({ status: 'clear', value: 1 });
+    expect(thresholdEvaluator.evaluate(r, state, reading(T0, { a: 10, b: 60 }), CTX)).toEqual({ status: 'firing', level: 2, value: 60, title: '二级报警' });
+    expect(thresholdEvaluator.evaluate(r, state, reading(T0 + 1, { a: 30 }), CTX)).toEqual({ status: 'firing', level: 3, value: 30, title: undefined });
+    expect(thresholdEvaluator.evaluate(r, state, reading(T0 + 2, { b: 1 }), CTX)).toEqual({ status: 'clear', value: 1 });
   });
 
   test.each<{ level: AlertLevel; v: number; want: string }>([
