@@ -60,6 +60,8 @@ export class AlertService {
   readonly policy: AlertPolicy;
   private readonly open = new Map<string, Alert>();
   private readonly flaps = new Map<string, FlapState>();
+  /** (device, rule) whose alert an operator closed while its condition was still active: no new alert until it clears. */
+  private readonly closedWhileActive = new Set<string>();
   private silenceList: Silence[] = [];
 
   constructor(ctx: AlertServiceContext) {
@@ -71,6 +73,8 @@ export class AlertService {
   start(): void {
     this.open.clear();
     for (const a of this.ctx.store.openAlerts()) this.open.set(key(a.tenant, a.device_id, a.rule_id, a.historical), a);
+    this.closedWhileActive.clear();
+    for (const a of this.ctx.store.latestClosedActive()) this.closedWhileActive.add(key(a.tenant, a.device_id, a.rule_id, false));
     this.silenceList = this.ctx.store.silences({ activeAt: this.ctx.clock.now() });
     this.ctx.metrics.alertsOpen.set(this.open.size);
   }
@@ -96,6 +100,7 @@ export class AlertService {
     const level = result.level ?? 4;
     const existing = this.open.get(k);
     if (!existing) {
+      if (this.closedWhileActive.has(k)) return; // closed by an operator while active: wait for a clear
       if (!historical && rule.type !== 'offline' && this.isOffline(device)) {
         this.ctx.metrics.alertsInhibited.inc({ reason: 'device_offline' });
         return; // inhibited: a silent device's value alerts say nothing new
@@ -145,6 +150,7 @@ export class AlertService {
   cleared(rule: RuleBase, device: Device, result: EvalResult, reading?: Reading): void {
     const historical = reading?.historical === true;
     const k = key(device.tenant, device.deviceId, rule.id, historical);
+    this.closedWhileActive.delete(k);
     const a = this.open.get(k);
     if (!a || a.condition === 'cleared') return;
     const ts = reading?.ts ?? this.ctx.clock.now();
@@ -359,6 +365,7 @@ export class AlertService {
     a.flapping = false;
     a.updated_at = now;
     const k = key(a.tenant, a.device_id, a.rule_id, a.historical);
+    if (a.condition === 'active' && !a.historical) this.closedWhileActive.add(k);
     const ev = this.record(a, 'closed', actor, note);
     this.open.delete(k);
     this.ctx.metrics.alertsOpen.set(this.open.size);

@@ -151,6 +151,18 @@ export class AlertStore {
     return (this.db.prepare("SELECT * FROM alerts WHERE handling <> 'closed'").all() as AlertRow[]).map(fromRow);
   }
 
+  /** Live alerts that are the latest of their (device, rule) and were closed while their condition was active. */
+  latestClosedActive(): Alert[] {
+    return (
+      this.db
+        .prepare(
+          `SELECT * FROM alerts a WHERE handling = 'closed' AND condition = 'active' AND historical = 0
+             AND id = (SELECT MAX(id) FROM alerts b WHERE b.tenant = a.tenant AND b.device_id = a.device_id AND b.rule_id = a.rule_id AND b.historical = 0)`,
+        )
+        .all() as AlertRow[]
+    ).map(fromRow);
+  }
+
   /** Inserts a new alert and its first event atomically; returns the event. */
   insertWithEvent(alert: Omit<Alert, 'id'>, type: AlertEventType, actor: string, note: string | null): AlertEvent {
     return this.db.transaction(() => {

@@ -1,7 +1,7 @@
 // Real Mosquitto, InfluxDB 1.x and VictoriaMetrics for integration tests: local Debian binaries on
 // free loopback ports in temp dirs, or testcontainers when a Docker engine answers.
-// One file on purpose (the brief's single deliverable); it is over 250 lines because it holds
-// three services × two back-ends, each a few lines, plus the shared process plumbing.
+// One file on purpose, so tests import one module; it runs past 400 lines because it holds three
+// services × two back-ends plus the process plumbing (readiness, log tails, cleanup on any exit).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { accessSync, closeSync, constants, existsSync, openSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -44,10 +44,12 @@ const STOP_GRACE_MS = 10_000;
 const HOST = '127.0.0.1';
 // Debian keeps daemons in sbin, which non-root PATHs often omit.
 const EXTRA_BIN_DIRS = ['/usr/sbin', '/sbin', '/usr/local/sbin'];
+const SETPRIV = '/usr/bin/setpriv';
 
 /**
  * Polls `fn` until it returns true. A throw counts as "not yet" (the last error is reported on
- * timeout), so `fn` may fetch from a port that is not listening yet.
+ * timeout), so `fn` may fetch from a port that is not listening yet. `fn` must bound its own
+ * duration (e.g. `AbortSignal.timeout`), as an attempt in flight is not interrupted.
  */
 export async function waitFor(fn: () => Promise<boolean> | boolean, opts: WaitForOptions): Promise<void> {
   const deadline = Date.now() + opts.timeoutMs;
@@ -66,6 +68,10 @@ export async function waitFor(fn: () => Promise<boolean> | boolean, opts: WaitFo
   }
 }
 
+/**
+ * Mosquitto 2 allowing anonymous clients, with persistence, so QoS1 messages for clean:false
+ * sessions survive {@link RunningMosquitto.restart}. `opts.port` defaults to a free port.
+ */
 export async function startMosquitto(opts: { port?: number } = {}): Promise<RunningMosquitto> {
   const conf = (listener: string, dataDir: string, logDest: string): string =>
     [
@@ -108,7 +114,7 @@ export async function startMosquitto(opts: { port?: number } = {}): Promise<Runn
     readyLine: { file: join(dir, 'mosquitto.log'), text: ' running' },
     ready: () => tcpOpen(HOST, port),
   };
-  let child = await spawnUntilReady(spec);
+  let child = await startLocal(spec);
   const service = localService('mqtt', port, dir, () => child);
   return {
     ...service,
@@ -119,6 +125,7 @@ export async function startMosquitto(opts: { port?: number } = {}): Promise<Runn
   };
 }
 
+/** InfluxDB 1.x (Debian's 1.6, or influxdb:1.8 in Docker) without auth; ready once GET /ping answers 204. */
 export async function startInfluxd(): Promise<RunningService> {
   if (await dockerAvailable()) {
     const { GenericContainer, Wait } = await import('testcontainers');
@@ -178,7 +185,7 @@ bind-address = "${HOST}:${rpcPort}"
 `,
   );
   const url = `http://${HOST}:${httpPort}`;
-  const child = await spawnUntilReady({
+  const child = await startLocal({
     name: 'influxd',
     bin,
     args: ['run', '-config', confPath],
@@ -189,6 +196,7 @@ bind-address = "${HOST}:${rpcPort}"
   return localService('http', httpPort, dir, () => child);
 }
 
+/** Single-node VictoriaMetrics; ready once GET /health answers. See the comment inside on write visibility. */
 export async function startVictoriaMetrics(): Promise<RunningService> {
   // Neither flag makes a write visible at once: VictoriaMetrics 1.79 buffers rows and new index
   // entries for ~1–6 s. Poll with waitFor, optionally after POST /internal/force_flush.
@@ -209,7 +217,7 @@ export async function startVictoriaMetrics(): Promise<RunningService> {
   const dir = await mkdtemp(join(tmpdir(), 'rg-victoria-metrics-'));
   const [port] = (await freePorts(1)) as [number];
   const url = `http://${HOST}:${port}`;
-  const child = await spawnUntilReady({
+  const child = await startLocal({
     name: 'victoria-metrics',
     bin,
     args: [`-storageDataPath=${join(dir, 'data')}`, `-httpListenAddr=${HOST}:${port}`, ...flags],
@@ -255,6 +263,16 @@ function localService(scheme: 'mqtt' | 'http', port: number, dir: string, child:
   };
 }
 
+/** First start: on failure the temp dir goes too (its log tails are in the error). */
+async function startLocal(spec: ProcessSpec): Promise<ChildProcess> {
+  try {
+    return await spawnUntilReady(spec);
+  } catch (err) {
+    await rm(spec.dir, { recursive: true, force: true });
+    throw err;
+  }
+}
+
 async function spawnUntilReady(spec: ProcessSpec): Promise<ChildProcess> {
   installExitHook();
   const processLog = join(spec.dir, 'process.log');
@@ -262,7 +280,10 @@ async function spawnUntilReady(spec: ProcessSpec): Promise<ChildProcess> {
   const logOffset = readyLine && existsSync(readyLine.file) ? statSync(readyLine.file).size : 0;
   const logged = (): boolean => !readyLine || readFileSync(readyLine.file).subarray(logOffset).toString('utf8').includes(readyLine.text);
   const fd = openSync(processLog, 'a');
-  const child = spawn(spec.bin, spec.args, { cwd: spec.dir, stdio: ['ignore', fd, fd] });
+  // setpriv (util-linux, always on Debian) makes the kernel SIGKILL the service if this process dies
+  // without running any hook, e.g. a vitest worker SIGKILLed after its 500 ms SIGTERM grace.
+  const [command, args] = existsSync(SETPRIV) ? [SETPRIV, ['--pdeathsig', 'KILL', '--', spec.bin, ...spec.args]] : [spec.bin, spec.args];
+  const child = spawn(command, args, { cwd: spec.dir, stdio: ['ignore', fd, fd] });
   closeSync(fd);
   liveChildren.set(child, spec.dir);
   child.once('exit', () => liveChildren.delete(child));
@@ -298,7 +319,7 @@ async function stopChild(child: ChildProcess): Promise<void> {
 function installExitHook(): void {
   if (exitHookInstalled) return;
   exitHookInstalled = true;
-  process.on('exit', () => {
+  const killAll = (): void => {
     for (const [child, dir] of liveChildren) {
       child.kill('SIGKILL');
       try {
@@ -307,7 +328,17 @@ function installExitHook(): void {
         // best effort: the child may still be writing as it dies
       }
     }
-  });
+    liveChildren.clear();
+  };
+  process.on('exit', killAll);
+  // Vitest ends fork workers with SIGTERM, which skips 'exit' handlers.
+  for (const signal of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) {
+    process.once(signal, () => {
+      killAll();
+      // Re-raise so the default action ends the process, unless someone else handles the signal.
+      if (process.listenerCount(signal) === 0) process.kill(process.pid, signal);
+    });
+  }
 }
 
 function findBinary(name: string, debPackage: string): string {
