@@ -71,7 +71,7 @@ export const ENV_SCHEMA = z.object({
   INGEST_STALL_MS: int(1000, 86_400_000).default(120_000),
   ALERT_ESCALATE_AFTER_MIN: numberList(0.05, 100_000, 4).default([3, 10, 30, 120]),
   ALERT_AUTO_CLOSE_LEVELS: numberList(3, 4).default([4]),
-  ALERT_FLAP_FLIPS: int(2, 1000).default(6),
+  ALERT_FLAP_FLIPS: int(2, 1_000_000).default(6),
   ALERT_FLAP_WINDOW_MS: int(1000, 86_400_000).default(600_000),
   NOTIFIERS_FILE: optionalString,
   REGISTRY_SEED: optionalString,
