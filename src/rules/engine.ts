@@ -5,7 +5,7 @@ import { migrate, type SqliteDb } from '../lib/sqlite.js';
 import type { ReadingSink } from '../pipeline/pipeline.js';
 import type { Reading } from '../pipeline/reading.js';
 import type { Device, DeviceRegistry } from '../registry/device-registry.js';
-import type { RuleSet } from './loader.js';
+import { resolveRule, type RuleSet } from './loader.js';
 import { EVALUATORS } from './registry.js';
 import type { EvalContext, EvalResult, RuleBase, RuleEvaluator } from './types.js';
 
@@ -157,7 +157,8 @@ export class RuleEngine implements ReadingSink {
     const ctx: EvalContext = { device, now, observedSince: this.observedSince };
     const old = reading.historical === true || reading.ts < now - this.opts.historyCutoffMs;
     for (let i = 0; i < rules.length; i++) {
-      const rule = rules[i] as RuleBase;
+      const rule = resolveRule(this.rules, rules[i] as RuleBase, device);
+      if (!rule.enabled) continue;
       const evaluator = EVALUATORS[rule.type];
       if (!evaluator) continue;
       const key = slotKey(reading.tenant, reading.deviceId, rule.id);
@@ -184,7 +185,9 @@ export class RuleEngine implements ReadingSink {
       if (rules.length === 0) continue;
       for (const device of this.ctx.registry.list({ kind })) {
         const ctx: EvalContext = { device, now, observedSince: this.observedSince };
-        for (const rule of rules) {
+        for (const base of rules) {
+          const rule = resolveRule(this.rules, base, device);
+          if (!rule.enabled) continue;
           const evaluator = EVALUATORS[rule.type] as RuleEvaluator;
           const key = slotKey(device.tenant, device.deviceId, rule.id);
           const slot = this.slotFor(key, rule, evaluator, device.tenant, device.deviceId);

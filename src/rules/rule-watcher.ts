@@ -37,7 +37,7 @@ export class RuleWatcher {
   }
 
   start(): void {
-    this.watcher = watch(this.opts.dir, { persistent: false }, (_event, file) => {
+    this.watcher = watch(this.opts.dir, { persistent: false, recursive: true }, (_event, file) => {
       if (file && !/\.ya?ml$/.test(file)) return;
       if (this.timer) clearTimeout(this.timer);
       this.timer = setTimeout(() => this.reload(), this.opts.debounceMs ?? 300);

@@ -120,7 +120,7 @@ describe('rules/loader', () => {
   test('the shipped alert-rules load with no problems', () => {
     const res = loadRules(SHIPPED, ROOT);
     if (!res.ok) throw new Error(res.problems.map(formatYamlProblem).join('\n'));
-    expect(res.rules.files).toEqual(['dust.yaml', 'electrical_fire.yaml', 'gas.yaml', 'smoke.yaml', 'vehicle.yaml'].map((f) => join('alert-rules', f)));
+    expect(res.rules.files).toEqual(['dust.yaml', 'electrical_fire.yaml', 'gas.yaml', 'smoke.yaml', 'vehicle.yaml', 'overrides/household-gas.yaml'].map((f) => join('alert-rules', f)));
     expect(res.rules.byId.size).toBeGreaterThan(0);
   });
 
