@@ -1,8 +1,10 @@
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import websocket from '@fastify/websocket';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { AlertService } from './alerts/alert-service.js';
 import { AlertStore } from './alerts/alert-store.js';
+import { loadNotifierConfig } from './alerts/notifiers/notifier-config.js';
+import { NotificationService } from './alerts/notifiers/webhook-notifier.js';
 import { alertRoutes } from './api/alert-routes.js';
 import { ruleRoutes } from './api/rule-routes.js';
 import { installErrorHandler } from './api/http-errors.js';
@@ -66,6 +68,7 @@ export class Gateway {
   ingest!: MqttIngest;
   simulator?: FleetSimulator;
   ruleWatcher?: RuleWatcher;
+  notifications?: NotificationService;
   /** Run the engine's tick and persistence timers (tests that drive `rules.tick()` by hand turn them off). */
   private readonly timers: boolean;
   private started = false;
@@ -92,7 +95,7 @@ export class Gateway {
 
   private async startStages(): Promise<void> {
     const { config, logger } = this;
-    const loaded = loadRules(config.rulesDir);
+    const loaded = loadRules(config.rulesDir, dirname(config.rulesDir));
     if (!loaded.ok) {
       throw new RiskgateError('RG_ERR_RULES_INVALID', `invalid rule files:\n${loaded.problems.map((p) => `  ${formatYamlProblem(p)}`).join('\n')}`, loaded.problems);
     }
@@ -136,6 +139,14 @@ export class Gateway {
     this.bus.on('alertEvent', this, (ev) =>
       logger.info({ seq: ev.seq, type: ev.type, device: `${ev.alert.tenant}/${ev.alert.device_id}`, rule: ev.alert.rule_id, level: ev.alert.level, value: ev.alert.last_value }, `alert ${ev.type}: ${ev.alert.title}`),
     );
+
+    if (config.notifiersFile) {
+      const nc = loadNotifierConfig(config.notifiersFile);
+      if (!nc.ok) throw new RiskgateError('RG_ERR_CONFIG_INVALID', `invalid notifiers file:\n${nc.problems.map((p) => `  ${formatYamlProblem(p)}`).join('\n')}`, nc.problems);
+      this.notifications = new NotificationService({ notifiers: nc.value.notifiers, bus: this.bus, db: this.db, logger, metrics: this.metrics });
+      this.notifications.start();
+      logger.info({ file: config.notifiersFile, notifiers: nc.value.notifiers.map((n) => `${n.name} (${n.type})`) }, 'notifiers started');
+    }
 
     this.writer = createPointWriter(config.store);
     await this.writer.start();
@@ -220,6 +231,10 @@ export class Gateway {
     });
     await app.register(alertRoutes, { store: this.alertStore, service: this.alerts });
     await app.register(ruleRoutes, { engine: () => this.rules, watcher: () => this.ruleWatcher });
+    app.get('/api/v1/notifications/dead-letters', async () => ({
+      dead_letters: this.notifications?.deadLetters(100) ?? [],
+      stats: this.notifications?.stats() ?? [],
+    }));
     await app.register(alertStreamRoutes, { store: this.alertStore, bus: this.bus, metrics: this.metrics, logger: this.logger });
     return app;
   }
@@ -250,6 +265,7 @@ export class Gateway {
     await step('rule engine', () => this.rules?.stop());
     await step('broker', () => this.broker?.stop());
     await step('http', () => this.http?.close());
+    await step('notifications', () => this.notifications?.stop());
     await step('batcher', () => this.batcher?.stop());
     await step('writer', () => this.writer?.stop());
     this.bus.removeOwner(this);

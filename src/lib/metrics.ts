@@ -18,6 +18,8 @@ export interface Metrics {
   alertsInhibited: Counter<'reason'>;
   wsClients: Gauge;
   deadLetters: Gauge;
+  /** Alert notifications by notifier and outcome: `sent`, `retried` (one per retry scheduled), `dead_lettered`. */
+  notifications: Counter<'notifier' | 'outcome'>;
 }
 
 export function createMetrics(opts: { defaultMetrics?: boolean } = {}): Metrics {
@@ -44,5 +46,6 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}): Metrics 
     alertsInhibited: new Counter({ name: 'riskgate_alerts_inhibited_total', help: 'Alerts not raised because an inhibiting alert was active, by reason', labelNames: ['reason'], registers }),
     wsClients: new Gauge({ name: 'riskgate_ws_clients', help: 'Connected WebSocket stream clients', registers }),
     deadLetters: new Gauge({ name: 'riskgate_dead_letters', help: 'Entries held in the dead-letter log', registers }),
+    notifications: new Counter({ name: 'riskgate_notifications_total', help: 'Alert notifications by notifier and outcome (sent, retried, dead_lettered)', labelNames: ['notifier', 'outcome'], registers }),
   };
 }

@@ -1,4 +1,5 @@
 import { watch, type FSWatcher } from 'node:fs';
+import { dirname } from 'node:path';
 import { formatYamlProblem, type YamlProblem } from '../config/yaml-file.js';
 import type { Logger } from '../lib/logger.js';
 import { loadRules, type RuleSet } from './loader.js';
@@ -47,7 +48,7 @@ export class RuleWatcher {
 
   /** Loads the directory now; applies the rules only when every file is valid. */
   reload(): ReloadStatus {
-    const res = loadRules(this.opts.dir);
+    const res = loadRules(this.opts.dir, dirname(this.opts.dir));
     if (res.ok) {
       this.opts.onRules(res.rules);
       this.status = { at: Date.now(), ok: true, rules: res.rules.byId.size, problems: [] };

@@ -1,17 +1,9 @@
+import { retryDelayMs, type RetryOptions } from '../lib/backoff.js';
 import { systemClock, type Clock } from '../lib/clock.js';
 import type { Point, PointWriter } from './point.js';
 
-/** Exponential backoff between attempts of a failed batch. */
-export interface RetryOptions {
-  /** Delay before the first retry, ms. Default 200. */
-  initialDelayMs: number;
-  /** Upper bound of any delay, ms. Default 10_000. */
-  maxDelayMs: number;
-  /** Each further failure multiplies the delay by this factor. Default 2. */
-  factor: number;
-  /** Random spread of each delay as a fraction (0.2 = ±20 %), so gateways that lost the store together do not retry in step. Default 0.2. */
-  jitter: number;
-}
+// Moved to lib/backoff.ts (shared with the notifiers); re-exported for existing importers.
+export { retryDelayMs, type RetryOptions };
 
 /** How the batcher groups points and retries. */
 export interface WriteBatcherOptions {
@@ -21,7 +13,7 @@ export interface WriteBatcherOptions {
   flushIntervalMs: number;
   /** Above this many pending points `isBackedUp` turns true and the caller applies backpressure (nothing is dropped). Default 200_000. */
   maxPendingPoints: number;
-  /** Backoff of a failed batch. */
+  /** Backoff of a failed batch. Default 200 ms initial, 10 s max, factor 2, jitter 0.2. */
   retry: RetryOptions;
   /** `stop()` waits at most this long for pending points to be written, ms. Default 10_000. */
   stopTimeoutMs: number;
@@ -52,13 +44,6 @@ export interface WriteBatcherContext {
   clock?: Clock;
   /** Source of jitter in [0, 1). Default: Math.random. */
   random?: () => number;
-}
-
-/** Delay before the next attempt after `attempt` failures (1-based): exponential, capped, with jitter. */
-export function retryDelayMs(attempt: number, retry: RetryOptions, random: () => number = Math.random): number {
-  const base = Math.min(retry.maxDelayMs, retry.initialDelayMs * retry.factor ** Math.max(0, attempt - 1));
-  const spread = 1 + retry.jitter * (2 * random() - 1);
-  return Math.max(0, Math.min(retry.maxDelayMs, Math.round(base * spread)));
 }
 
 interface Batch {

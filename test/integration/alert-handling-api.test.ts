@@ -106,7 +106,7 @@ describe('rule hot reload and restarts', () => {
     writeFileSync(file, original.replace('{ level: 3, value: 25, clear: 22', '{ level: 3, value: oops, clear: 22'));
     await waitFor(async () => ((await api(g, 'GET', '/api/v1/rules')).json.last_reload as { ok?: boolean } | null)?.ok === false, { timeoutMs: 10_000, intervalMs: 100, what: 'the rejected reload' });
     const status = (await api(g, 'GET', '/api/v1/rules')).json.last_reload as { problems: string[] };
-    expect(status.problems[0]).toMatch(/gas\.yaml:\d+:\d+ rules\[0\]\.levels\[1\]\.value: /);
+    expect(status.problems[0]).toMatch(/gas\.yaml:\d+:\d+ rules\[\d+\]\.levels\[1\]\.value: Invalid input: expected number/);
     // The previous (edited) rules are still in force: 13 %LEL on gas-2 raises at level 3.
     await pub.publishAsync(topic('gas-2'), payload({ concentration_lel: 13 }), { qos: 1 });
     await waitFor(() => g.gateway.alerts.openAlert('t1', 'gas-2', 'gas.lel')?.level === 3, { timeoutMs: 5000, intervalMs: 20, what: 'the old rules still applied' });
