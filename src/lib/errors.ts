@@ -15,6 +15,10 @@ export const ERRORS = {
   RG_ERR_API_BAD_REQUEST: { status: 400, message: 'request does not match the route schema' },
   RG_ERR_API_NOT_FOUND: { status: 404, message: 'no such resource' },
   RG_ERR_ALERT_INVALID_TRANSITION: { status: 409, message: 'the alert is not in a state that allows this action' },
+  RG_ERR_AUTH_REQUIRED: { status: 401, message: 'a valid bearer token is required' },
+  RG_ERR_AUTH_FORBIDDEN: { status: 403, message: 'the token may not access this resource' },
+  RG_ERR_RATE_LIMITED: { status: 429, message: 'too many requests' },
+  RG_ERR_CONFLICT: { status: 409, message: 'the resource already exists or is in use' },
   RG_ERR_INTERNAL: { status: 500, message: 'internal error' },
 } as const;
 
