@@ -6,6 +6,9 @@ import { AlertStore } from './alerts/alert-store.js';
 import { loadNotifierConfig } from './alerts/notifiers/notifier-config.js';
 import { NotificationService } from './alerts/notifiers/webhook-notifier.js';
 import { alertRoutes } from './api/alert-routes.js';
+import { tokenRoutes } from './api/token-routes.js';
+import { installAuthHook } from './auth/auth-hook.js';
+import { TokenStore } from './auth/token-store.js';
 import { ruleRoutes } from './api/rule-routes.js';
 import { installErrorHandler } from './api/http-errors.js';
 import { opsRoutes } from './api/ops-routes.js';
@@ -69,6 +72,9 @@ export class Gateway {
   simulator?: FleetSimulator;
   ruleWatcher?: RuleWatcher;
   notifications?: NotificationService;
+  tokens!: TokenStore;
+  /** The admin token created on the first start (no admin token existed); shown once, never stored in clear. */
+  bootstrapToken?: string;
   /** Run the engine's tick and persistence timers (tests that drive `rules.tick()` by hand turn them off). */
   private readonly timers: boolean;
   private started = false;
@@ -106,6 +112,14 @@ export class Gateway {
     this.registry = new DeviceRegistry(this.db);
     this.registry.start();
     const fleet = this.seed();
+
+    this.tokens = new TokenStore(this.db);
+    this.tokens.start();
+    if (!this.tokens.hasActiveAdmin()) {
+      // First start: an admin token is printed once (server.ts) and only its hash is kept.
+      this.bootstrapToken = this.tokens.create({ name: 'bootstrap-admin', role: 'admin', createdBy: 'riskgate' }).token;
+      logger.warn('no admin token existed: created a bootstrap admin token (printed once on stdout; revoke it once you have your own)');
+    }
 
     this.alertStore = new AlertStore(this.db);
     this.alertStore.start();
@@ -223,13 +237,16 @@ export class Gateway {
       bodyLimit: 1024 * 1024,
     });
     installErrorHandler(app);
+    installAuthHook(app, this.tokens);
     await app.register(websocket, { options: { maxPayload: 64 * 1024 } });
     await app.register(opsRoutes, {
       metrics: this.metrics,
       deadLetters: this.deadLetters,
       readiness: async () => ({ mqtt_subscribed: this.ingest?.ready === true, store: await this.writer.ping().catch(() => false) }),
+      registry: this.registry,
     });
-    await app.register(alertRoutes, { store: this.alertStore, service: this.alerts });
+    await app.register(tokenRoutes, { tokens: this.tokens });
+    await app.register(alertRoutes, { store: this.alertStore, service: this.alerts, registry: this.registry });
     await app.register(ruleRoutes, { engine: () => this.rules, watcher: () => this.ruleWatcher });
     app.get('/api/v1/notifications/dead-letters', async () => ({
       dead_letters: this.notifications?.deadLetters(100) ?? [],

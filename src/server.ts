@@ -23,6 +23,12 @@ export async function runServer(): Promise<void> {
     process.exit(1);
   }
   logger.info({ http: gateway.httpPort, mqtt: gateway.mqttUrl, stream: `ws://127.0.0.1:${gateway.httpPort}/api/v1/stream?since=0` }, 'riskgate is running');
+  if (gateway.bootstrapToken) {
+    process.stdout.write(
+      `\nriskgate: bootstrap admin token (shown once — store it now; only its hash is kept):\n\n  ${gateway.bootstrapToken}\n\n` +
+        `  export RG_TOKEN=${gateway.bootstrapToken}\n  curl -H "Authorization: Bearer $RG_TOKEN" http://127.0.0.1:${gateway.httpPort}/api/v1/alerts\n\n`,
+    );
+  }
 
   let stopping = false;
   const shutdown = (signal: string): void => {

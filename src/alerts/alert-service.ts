@@ -352,6 +352,9 @@ export class AlertService {
 
   private maybeAutoClose(k: string, a: Alert): void {
     if (a.condition !== 'cleared' || a.flapping || !this.policy.autoCloseLevels.includes(a.level)) return;
+    // domain.md §7.3: a device clear alone never closes a level 1–2 alert — also one whose level has since dropped
+    // (gas 二级 falling back through 一级 to clear, with ALERT_AUTO_CLOSE_LEVELS=3,4). Its events hold every level it had.
+    if (this.ctx.store.eventsOf(a.id).some((e) => e.alert.level <= 2)) return;
     this.closeAlert(a, 'system', 'auto_resolved', 'condition cleared');
     this.flaps.delete(k);
   }

@@ -116,6 +116,10 @@ export interface AlertQuery {
   limit?: number;
   /** Alerts with id below this (paging, newest first). */
   beforeId?: number;
+  /** Only alerts of this tenant (enterprise scope). */
+  scopeTenant?: string;
+  /** Only alerts whose region starts with one of these (operator scope); gateway alerts are included. */
+  scopeRegions?: string[];
 }
 
 /** Durable alerts and their events, in the state SQLite file. Writes are synchronous (better-sqlite3). */
@@ -239,6 +243,17 @@ export class AlertStore {
       args[column] = value;
     }
     if (q.open) where.push("handling <> 'closed'");
+    if (q.scopeTenant !== undefined) {
+      where.push("tenant = @scopeTenant AND kind <> 'gateway'");
+      args.scopeTenant = q.scopeTenant;
+    }
+    if (q.scopeRegions !== undefined) {
+      const ors = q.scopeRegions.map((r, i) => {
+        args[`scopeRegion${i}`] = `${r}%`;
+        return `region LIKE @scopeRegion${i}`;
+      });
+      where.push(`(${[...ors, "kind = 'gateway'"].join(' OR ')})`);
+    }
     if (q.beforeId) {
       where.push('id < @beforeId');
       args.beforeId = q.beforeId;

@@ -1,6 +1,8 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
-import { DISPOSITIONS } from '../alerts/alert.js';
+import { DISPOSITIONS, type Alert } from '../alerts/alert.js';
+import { canSee, canSeeAlert, requireRole, type Principal } from '../auth/principal.js';
+import type { DeviceRegistry } from '../registry/device-registry.js';
 import type { AlertService } from '../alerts/alert-service.js';
 import type { AlertStore } from '../alerts/alert-store.js';
 import { KIND_NAMES } from '../kinds/kind.js';
@@ -20,16 +22,14 @@ const LIST_QUERY = z.strictObject({
   before_id: z.coerce.number().int().min(1).optional(),
 });
 const ID_PARAMS = z.strictObject({ id: z.coerce.number().int().min(1) });
-// Until API tokens exist (issue 4) the acting operator names themself.
-const ACTOR = z.string().trim().min(1).max(64);
+// The actor of every action is the token's holder (principal.name), recorded in the audit trail.
 const NOTE = z.string().trim().max(2000);
-const ACK_BODY = z.strictObject({ actor: ACTOR, note: NOTE.optional() });
-const ASSIGN_BODY = z.strictObject({ actor: ACTOR, assignee: z.string().trim().min(1).max(64), note: NOTE.optional() });
-const COMMENT_BODY = z.strictObject({ actor: ACTOR, note: NOTE.min(1) });
-const CLOSE_BODY = z.strictObject({ actor: ACTOR, disposition: z.enum(DISPOSITIONS.filter((d) => d !== 'auto_resolved') as [string, ...string[]]), note: NOTE.min(1, { message: 'closing needs a note (what was found, what was done)' }) });
+const ACK_BODY = z.strictObject({ note: NOTE.optional() });
+const ASSIGN_BODY = z.strictObject({ assignee: z.string().trim().min(1).max(64), note: NOTE.optional() });
+const COMMENT_BODY = z.strictObject({ note: NOTE.min(1) });
+const CLOSE_BODY = z.strictObject({ disposition: z.enum(DISPOSITIONS.filter((d) => d !== 'auto_resolved') as [string, ...string[]]), note: NOTE.min(1, { message: 'closing needs a note (what was found, what was done)' }) });
 const SILENCE_BODY = z
   .strictObject({
-    actor: ACTOR,
     reason: z.string().trim().min(1).max(500),
     tenant: z.string().max(64).optional(),
     device_id: z.string().max(64).optional(),
@@ -46,7 +46,6 @@ const SILENCE_BODY = z
   });
 /** Longest silence, ms: a maintenance window is bounded (7 days). */
 const MAX_SILENCE_MS = 7 * 86_400_000;
-const CANCEL_BODY = z.strictObject({ actor: ACTOR });
 
 const toMs = (v: number | string): number => (typeof v === 'number' ? v : Date.parse(v));
 
@@ -54,10 +53,36 @@ const toMs = (v: number | string): number => (typeof v === 'number' ? v : Date.p
  * Alerts: list, detail with audit trail, and the operator actions of the closed loop (acknowledge, assign, comment,
  * close with a disposition); silences / maintenance windows.
  */
-export async function alertRoutes(app: FastifyInstance, opts: { store: AlertStore; service: AlertService }): Promise<void> {
+export async function alertRoutes(app: FastifyInstance, opts: { store: AlertStore; service: AlertService; registry: DeviceRegistry }): Promise<void> {
+  const HANDLERS = ['admin', 'operator', 'enterprise'] as const;
+  /** The alert if the principal may see it; out-of-scope alerts answer 404 like missing ones (no existence leak). */
+  const visibleAlert = (p: Principal, id: number): Alert => {
+    const alert = opts.store.get(id);
+    if (!alert || !canSeeAlert(p, alert)) throw new RiskgateError('RG_ERR_API_NOT_FOUND', `no alert ${id}`);
+    return alert;
+  };
+  /** A silence is within a principal's scope when every device it can match is. */
+  const silenceInScope = (p: Principal, s: { tenant?: string | null; device_id?: string | null }): boolean => {
+    if (p.role === 'admin') return true;
+    if (p.role === 'enterprise') return s.tenant === p.tenant;
+    if (p.role !== 'operator') return false;
+    if (s.device_id) {
+      const matches = opts.registry.list({ tenant: s.tenant ?? undefined }).filter((d) => d.deviceId === s.device_id);
+      return matches.length > 0 && matches.every((d) => canSee(p, { tenant: d.tenant, region: d.region, deviceId: d.deviceId }));
+    }
+    if (s.tenant) {
+      const devices = opts.registry.list({ tenant: s.tenant });
+      return devices.length > 0 && devices.every((d) => canSee(p, { tenant: d.tenant, region: d.region, deviceId: d.deviceId }));
+    }
+    return false;
+  };
+
   app.get('/api/v1/alerts', async (req) => {
+    const p = requireRole(req, HANDLERS);
     const q = parseRequest(LIST_QUERY, req.query, 'query');
     const alerts = opts.store.query({
+      scopeTenant: p.role === 'enterprise' ? p.tenant : undefined,
+      scopeRegions: p.role === 'operator' ? (p.regions ?? []) : undefined,
       tenant: q.tenant,
       deviceId: q.device_id,
       kind: q.kind,
@@ -73,54 +98,68 @@ export async function alertRoutes(app: FastifyInstance, opts: { store: AlertStor
   });
 
   app.get('/api/v1/alerts/:id', async (req) => {
+    const p = requireRole(req, HANDLERS);
     const { id } = parseRequest(ID_PARAMS, req.params, 'params');
-    const alert = opts.store.get(id);
-    if (!alert) throw new RiskgateError('RG_ERR_API_NOT_FOUND', `no alert ${id}`);
-    return { alert, events: opts.store.eventsOf(id) };
+    return { alert: visibleAlert(p, id), events: opts.store.eventsOf(id) };
   });
 
   app.post('/api/v1/alerts/:id/ack', async (req) => {
+    const p = requireRole(req, HANDLERS);
     const { id } = parseRequest(ID_PARAMS, req.params, 'params');
     const b = parseRequest(ACK_BODY, req.body ?? {}, 'body');
-    return { event: opts.service.acknowledge(id, b.actor, b.note ?? null) };
+    visibleAlert(p, id);
+    return { event: opts.service.acknowledge(id, p.name, b.note ?? null) };
   });
 
   app.post('/api/v1/alerts/:id/assign', async (req) => {
+    const p = requireRole(req, HANDLERS);
     const { id } = parseRequest(ID_PARAMS, req.params, 'params');
     const b = parseRequest(ASSIGN_BODY, req.body ?? {}, 'body');
-    return { event: opts.service.assign(id, b.actor, b.assignee, b.note ?? null) };
+    visibleAlert(p, id);
+    return { event: opts.service.assign(id, p.name, b.assignee, b.note ?? null) };
   });
 
   app.post('/api/v1/alerts/:id/comment', async (req) => {
+    const p = requireRole(req, HANDLERS);
     const { id } = parseRequest(ID_PARAMS, req.params, 'params');
     const b = parseRequest(COMMENT_BODY, req.body ?? {}, 'body');
-    return { event: opts.service.comment(id, b.actor, b.note) };
+    visibleAlert(p, id);
+    return { event: opts.service.comment(id, p.name, b.note) };
   });
 
   app.post('/api/v1/alerts/:id/close', async (req) => {
+    const p = requireRole(req, HANDLERS);
     const { id } = parseRequest(ID_PARAMS, req.params, 'params');
     const b = parseRequest(CLOSE_BODY, req.body ?? {}, 'body');
-    return { event: opts.service.close(id, b.actor, b.disposition as (typeof DISPOSITIONS)[number], b.note) };
+    visibleAlert(p, id);
+    return { event: opts.service.close(id, p.name, b.disposition as (typeof DISPOSITIONS)[number], b.note) };
   });
 
   app.get('/api/v1/silences', async (req) => {
+    const p = requireRole(req, HANDLERS);
     const q = parseRequest(z.strictObject({ all: z.enum(['true', 'false']).optional() }), req.query, 'query');
-    return { silences: q.all === 'true' ? opts.store.silences({ all: true }) : opts.store.silences({ activeAt: Date.now() }) };
+    const list = q.all === 'true' ? opts.store.silences({ all: true }) : opts.store.silences({ activeAt: Date.now() });
+    return { silences: list.filter((s) => silenceInScope(p, s)) };
   });
 
   app.post('/api/v1/silences', async (req, reply) => {
+    const p = requireRole(req, HANDLERS);
     const b = parseRequest(SILENCE_BODY, req.body ?? {}, 'body');
+    if (p.role === 'enterprise') b.tenant ??= p.tenant;
+    if (!silenceInScope(p, b)) throw new RiskgateError('RG_ERR_AUTH_FORBIDDEN', 'the silence would cover devices outside the scope of this token (name a tenant or device within it)');
     const startsAt = b.starts_at === undefined ? Date.now() : toMs(b.starts_at);
     const endsAt = b.ends_at !== undefined ? toMs(b.ends_at) : startsAt + (parseDurationMs(b.duration as string) as number);
     if (!(endsAt > startsAt)) throw new RiskgateError('RG_ERR_API_BAD_REQUEST', 'body.ends_at: must be after starts_at');
     if (endsAt - startsAt > MAX_SILENCE_MS) throw new RiskgateError('RG_ERR_API_BAD_REQUEST', 'body.ends_at: a silence lasts at most 7 days');
-    const silence = opts.service.createSilence({ tenant: b.tenant, device_id: b.device_id, site: b.site, rule_id: b.rule_id, starts_at: startsAt, ends_at: endsAt, reason: b.reason, actor: b.actor });
+    const silence = opts.service.createSilence({ tenant: b.tenant, device_id: b.device_id, site: b.site, rule_id: b.rule_id, starts_at: startsAt, ends_at: endsAt, reason: b.reason, actor: p.name });
     return reply.status(201).send({ silence });
   });
 
   app.delete('/api/v1/silences/:id', async (req) => {
+    const p = requireRole(req, HANDLERS);
     const { id } = parseRequest(ID_PARAMS, req.params, 'params');
-    const b = parseRequest(CANCEL_BODY, req.body ?? {}, 'body');
-    return { silence: opts.service.cancelSilence(id, b.actor) };
+    const existing = opts.store.silences({ all: true, limit: 100_000 }).find((s) => s.id === id);
+    if (!existing || !silenceInScope(p, existing)) throw new RiskgateError('RG_ERR_API_NOT_FOUND', `no silence ${id}`);
+    return { silence: opts.service.cancelSilence(id, p.name) };
   });
 }

@@ -1,6 +1,8 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
+import { canSee, requireRole } from '../auth/principal.js';
 import type { Metrics } from '../lib/metrics.js';
+import type { DeviceRegistry } from '../registry/device-registry.js';
 import type { DeadLetterLog } from '../pipeline/dead-letters.js';
 import { parseRequest } from './http-errors.js';
 
@@ -9,6 +11,8 @@ export interface OpsRouteOptions {
   deadLetters: DeadLetterLog;
   /** Each named check must be true for /readyz to answer 200. */
   readiness: () => Promise<Record<string, boolean>>;
+  /** To place a dead letter's device in a region for operator scope. */
+  registry: DeviceRegistry;
 }
 
 const DEAD_LETTER_QUERY = z.strictObject({
@@ -33,8 +37,18 @@ export async function opsRoutes(app: FastifyInstance, opts: OpsRouteOptions): Pr
   });
 
   app.get('/api/v1/dead-letters', async (req) => {
+    const p = requireRole(req, ['admin', 'operator', 'enterprise']);
     const q = parseRequest(DEAD_LETTER_QUERY, req.query, 'query');
-    const entries = opts.deadLetters.list({ tenant: q.tenant, limit: q.limit, beforeId: q.before_id });
+    // An enterprise reads its own tenant's rejects; an operator those of registered devices in its regions; rejects
+    // that name no registered device (bad topics, unknown devices) only an admin.
+    const tenant = p.role === 'enterprise' ? p.tenant : q.tenant;
+    const visible = (e: { tenant?: string; deviceId?: string }): boolean => {
+      if (p.role === 'admin') return true;
+      if (!e.tenant) return false;
+      const d = e.deviceId ? opts.registry.get(e.tenant, e.deviceId) : undefined;
+      return canSee(p, { tenant: e.tenant, region: d?.region, deviceId: e.deviceId });
+    };
+    const entries = opts.deadLetters.list({ tenant, limit: q.limit, beforeId: q.before_id, filter: visible });
     return { dead_letters: entries, capacity: opts.deadLetters.capacity, held: opts.deadLetters.size };
   });
 }

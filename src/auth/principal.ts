@@ -73,3 +73,9 @@ export function requireRole(req: FastifyRequest, roles: readonly Role[]): Princi
 export function requireScope(p: Principal, s: Scoped, what: string): void {
   if (!canSee(p, s)) throw new RiskgateError('RG_ERR_AUTH_FORBIDDEN', `${what} is outside the scope of this token`);
 }
+
+/** Alerts: gateway-level alerts (no tenant, no region) are for the monitoring centre: admins and operators. */
+export function canSeeAlert(p: Principal, a: { kind: string; tenant: string; region: string | null; device_id: string }): boolean {
+  if (a.kind === 'gateway') return p.role === 'admin' || p.role === 'operator';
+  return canSee(p, { tenant: a.tenant, region: a.region, deviceId: a.device_id });
+}

@@ -3,13 +3,20 @@ import { parseArgs } from 'node:util';
 import { formatYamlProblem } from '../config/yaml-file.js';
 import { loadRules } from '../rules/loader.js';
 import { runServer } from '../server.js';
+import { cliEnv } from '../config/env.js';
 import { watchStream } from './stream-watch.js';
+import { tokenCommand } from './token-command.js';
 
 const USAGE = `riskgate <command>
 
   start                         run the gateway (settings from the environment / .env)
   rules check <dir>             validate rule files offline (exit 1 on any problem)
-  stream [--url U] [--since N]  print alert events from a running gateway's WebSocket stream
+  stream [--url U] [--since N] [--token T]
+                                print alert events from a running gateway's WebSocket stream
+                                (token: --token or RG_TOKEN)
+  token create --role R --name N [--tenant T] [--regions 5101,…] [--device D] [--expires-in 30d]
+  token list | token revoke <id>
+                                manage API tokens in the state database (--data-dir, default DATA_DIR or data)
 `;
 
 async function main(argv: string[]): Promise<number> {
@@ -29,10 +36,14 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     }
     case 'stream': {
-      const { values } = parseArgs({ args: rest, options: { url: { type: 'string', default: 'ws://127.0.0.1:8080/api/v1/stream' }, since: { type: 'string' } } });
-      await watchStream(values.url, values.since);
+      const { values } = parseArgs({ args: rest, options: { url: { type: 'string', default: 'ws://127.0.0.1:8080/api/v1/stream' }, since: { type: 'string' }, token: { type: 'string' } } });
+      const token = values.token ?? cliEnv().RG_TOKEN;
+      if (!token) throw new Error('a token is required: --token or RG_TOKEN (the first start prints a bootstrap admin token; or: riskgate token create)');
+      await watchStream(values.url, values.since, token);
       return -1;
     }
+    case 'token':
+      return tokenCommand(rest, cliEnv().DATA_DIR ?? 'data');
     default:
       break;
   }

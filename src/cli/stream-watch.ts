@@ -1,12 +1,12 @@
 import WebSocket from 'ws';
 
 /** Prints every message of the alert stream as one line; reconnects with `since` after a drop. */
-export async function watchStream(url: string, since?: string): Promise<void> {
+export async function watchStream(url: string, since: string | undefined, token: string): Promise<void> {
   let last: string | undefined = since;
   const connect = (): void => {
     const u = new URL(url);
     if (last !== undefined) u.searchParams.set('since', last);
-    const ws = new WebSocket(u);
+    const ws = new WebSocket(u, { headers: { authorization: `Bearer ${token}` } });
     ws.on('message', (data: Buffer) => {
       const text = data.toString('utf8');
       const msg = JSON.parse(text) as { type: string; event?: { seq: number; type: string; alert: { title: string; level: number; tenant: string; device_id: string; last_value: number | null } } };

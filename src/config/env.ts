@@ -209,3 +209,8 @@ export function loadConfigFromProcess(envFile = '.env'): ConfigResult {
   }
   return parseConfig({ ...fromFile, ...process.env });
 }
+
+/** The few variables the CLI reads besides the gateway's settings (RG_TOKEN for `riskgate stream`, DATA_DIR). */
+export function cliEnv(): { RG_TOKEN?: string; DATA_DIR?: string } {
+  return { RG_TOKEN: process.env.RG_TOKEN, DATA_DIR: process.env.DATA_DIR };
+}

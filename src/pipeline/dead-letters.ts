@@ -59,7 +59,7 @@ export class DeadLetterLog {
   }
 
   /** Newest first, optionally for one tenant, with ids below `beforeId`. */
-  list(opts: { tenant?: string; limit?: number; beforeId?: number } = {}): DeadLetter[] {
+  list(opts: { tenant?: string; limit?: number; beforeId?: number; filter?: (e: DeadLetter) => boolean } = {}): DeadLetter[] {
     const limit = opts.limit ?? 100;
     const out: DeadLetter[] = [];
     for (let i = 1; i <= this.capacity && out.length < limit; i++) {
@@ -67,6 +67,7 @@ export class DeadLetterLog {
       if (!e) break;
       if (opts.tenant && e.tenant !== opts.tenant) continue;
       if (opts.beforeId !== undefined && e.id >= opts.beforeId) continue;
+      if (opts.filter && !opts.filter(e)) continue;
       out.push(e);
     }
     return out;

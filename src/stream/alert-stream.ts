@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { WebSocket } from 'ws';
 import type { AlertEvent } from '../alerts/alert.js';
 import type { AlertStore } from '../alerts/alert-store.js';
+import { canSeeAlert } from '../auth/principal.js';
 import type { EventBus } from '../lib/event-bus.js';
 import type { Logger } from '../lib/logger.js';
 import type { Metrics } from '../lib/metrics.js';
@@ -33,7 +34,25 @@ export async function alertStreamRoutes(app: FastifyInstance, opts: AlertStreamO
   const pageSize = opts.replayPageSize ?? 500;
   const maxBuffered = opts.maxBufferedBytes ?? 8 * 1024 * 1024;
 
-  app.get<{ Querystring: { since?: string } }>('/api/v1/stream', { websocket: true }, (socket: WebSocket, req) => {
+  app.get<{ Querystring: { since?: string; tenant?: string; region?: string; kind?: string; max_level?: string } }>('/api/v1/stream', { websocket: true }, (socket: WebSocket, req) => {
+    const p = req.principal;
+    if (!p || p.role === 'device') {
+      socket.close(1008, 'a user token (admin, operator or enterprise) is required');
+      return;
+    }
+    // A client's filter narrows its token's scope, never widens it.
+    const f = req.query;
+    const maxLevel = f.max_level === undefined ? 4 : Number(f.max_level);
+    const wanted = (ev: AlertEvent): boolean => {
+      const a = ev.alert;
+      return (
+        canSeeAlert(p, a) &&
+        (f.tenant === undefined || a.tenant === f.tenant) &&
+        (f.region === undefined || (a.region ?? '').startsWith(f.region)) &&
+        (f.kind === undefined || a.kind === f.kind) &&
+        a.level <= maxLevel
+      );
+    };
     const raw = req.query.since;
     const since = raw === undefined || raw === '' ? null : Number(raw);
     if (since !== null && (!Number.isInteger(since) || since < 0)) {
@@ -58,7 +77,7 @@ export async function alertStreamRoutes(app: FastifyInstance, opts: AlertStreamO
     const deliver = (ev: AlertEvent): void => {
       if (ev.seq <= lastSent) return;
       lastSent = ev.seq;
-      send({ type: 'alert_event', event: ev });
+      if (wanted(ev)) send({ type: 'alert_event', event: ev });
     };
 
     opts.bus.on('alertEvent', owner, (ev) => {

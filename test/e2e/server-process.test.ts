@@ -42,6 +42,7 @@ describe('demo gateway (the run command\'s defaults)', () => {
   let httpPort: number;
   let mqttPort: number;
   let logs = '';
+  let token = '';
 
   beforeAll(async () => {
     dataDir = mkdtempSync(join(tmpdir(), 'rg-demo-'));
@@ -55,6 +56,8 @@ describe('demo gateway (the run command\'s defaults)', () => {
     proc.stdout?.on('data', (d: Buffer) => (logs += d.toString()));
     proc.stderr?.on('data', (d: Buffer) => (logs += d.toString()));
     await waitFor(async () => (await fetch(`http://127.0.0.1:${httpPort}/readyz`)).status === 200, { timeoutMs: 30_000, intervalMs: 200, what: 'the demo gateway to be ready' });
+    await waitFor(() => /rgt_[A-Za-z0-9_-]{40,}/.test(logs), { timeoutMs: 5000, intervalMs: 50, what: 'the bootstrap admin token on stdout' });
+    token = (/rgt_[A-Za-z0-9_-]{40,}/.exec(logs) as RegExpExecArray)[0];
   });
 
   afterAll(async () => {
@@ -68,7 +71,7 @@ describe('demo gateway (the run command\'s defaults)', () => {
 
   test('the simulated fleet is stored and a gas alert arrives on the WebSocket within 60 s', async () => {
     const events: { type: string; alert: { rule_id: string; device_id: string } }[] = [];
-    const ws = new WebSocket(`ws://127.0.0.1:${httpPort}/api/v1/stream?since=0`);
+    const ws = new WebSocket(`ws://127.0.0.1:${httpPort}/api/v1/stream?since=0`, { headers: { authorization: `Bearer ${token}` } });
     ws.on('message', (d: Buffer) => {
       const msg = JSON.parse(d.toString()) as { type: string; event?: (typeof events)[number] };
       if (msg.event) events.push(msg.event);
@@ -92,9 +95,14 @@ describe('demo gateway (the run command\'s defaults)', () => {
     const r = spawnSync('mosquitto_pub', ['-h', '127.0.0.1', '-p', String(mqttPort), '-q', '1', '-t', 'rg/v1/jinjiang-homes/electrical_fire/efm-board-02/telemetry', '-m', payload], { encoding: 'utf8', timeout: 10_000 });
     expect(r.status, r.stderr).toBe(0);
     await waitFor(async () => {
-      const res = (await (await fetch(`http://127.0.0.1:${httpPort}/api/v1/alerts?device_id=efm-board-02&open=true`)).json()) as { alerts: { rule_id: string; peak_value: number }[] };
+      const res = (await (await fetch(`http://127.0.0.1:${httpPort}/api/v1/alerts?device_id=efm-board-02&open=true`, { headers: { authorization: `Bearer ${token}` } })).json()) as { alerts: { rule_id: string; peak_value: number }[] };
       return res.alerts.some((a) => a.rule_id === 'electrical_fire.residual_current' && a.peak_value >= 420);
     }, { timeoutMs: 10_000, intervalMs: 100, what: 'the residual-current alert' });
+  });
+
+  test('the API refuses requests without a token, and the bootstrap token is printed once', async () => {
+    expect((await fetch(`http://127.0.0.1:${httpPort}/api/v1/alerts`)).status).toBe(401);
+    expect((logs.match(/rgt_[A-Za-z0-9_-]{40,}/g) ?? []).every((t) => t === token)).toBe(true);
   });
 
   test('SIGTERM stops the gateway with exit code 0', async () => {

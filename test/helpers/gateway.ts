@@ -16,6 +16,12 @@ export interface TestGateway {
   wsUrl: string;
   mqttUrl: string;
   dataDir: string;
+  /** An admin API token (created for the test). */
+  token: string;
+  /** `authorization` header with the admin token, for fetch. */
+  auth: Record<string, string>;
+  /** fetch() against the gateway's HTTP API with the admin token (or `opts.token`), JSON in and out. */
+  api(method: string, path: string, body?: unknown, opts?: { token?: string }): Promise<{ status: number; json: Record<string, unknown> }>;
   /** Stops the gateway and removes its data directory (unless keepData). */
   stop(opts?: { keepData?: boolean }): Promise<void>;
 }
@@ -44,9 +50,21 @@ export async function startTestGateway(env: Record<string, string> = {}, opts: {
   const gateway = new Gateway({ config: cfg.config, logger, clock: opts.clock, defaultMetrics: false });
   await gateway.start();
   const httpUrl = `http://127.0.0.1:${gateway.httpPort}`;
+  const token = gateway.tokens.create({ name: 'test-admin', role: 'admin', createdBy: 'test' }).token;
   return {
     gateway,
     httpUrl,
+    token,
+    auth: { authorization: `Bearer ${token}` },
+    async api(method, path, body, o = {}) {
+      const res = await fetch(`${httpUrl}${path}`, {
+        method,
+        headers: { authorization: `Bearer ${o.token ?? token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+      const text = await res.text();
+      return { status: res.status, json: (text ? JSON.parse(text) : {}) as Record<string, unknown> };
+    },
     wsUrl: `ws://127.0.0.1:${gateway.httpPort}/api/v1/stream`,
     mqttUrl: gateway.mqttUrl,
     dataDir,

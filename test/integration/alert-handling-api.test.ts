@@ -10,14 +10,8 @@ import { REPO_ROOT, connectPublisher, startTestGateway, type TestGateway } from 
 const topic = (device: string) => `rg/v1/t1/gas/${device}/telemetry`;
 const payload = (data: Record<string, unknown>, ts = Date.now()) => JSON.stringify({ ts, data });
 
-async function api(gw: TestGateway, method: string, path: string, body?: unknown): Promise<{ status: number; json: Record<string, unknown> }> {
-  const res = await fetch(`${gw.httpUrl}${path}`, {
-    method,
-    headers: body === undefined ? {} : { 'content-type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  return { status: res.status, json: (await res.json()) as Record<string, unknown> };
-}
+const api = (gw: TestGateway, method: string, path: string, body?: unknown, token?: string) => gw.api(method, path, body, { token });
+const operator = (gw: TestGateway, name: string) => gw.gateway.tokens.create({ name, role: 'operator', regions: ['5101'], createdBy: 'test' }).token;
 
 describe('alert handling over the API', () => {
   let gw: TestGateway;
@@ -30,7 +24,7 @@ describe('alert handling over the API', () => {
 
   test('acknowledge, assign, comment and close through REST; every step is streamed and in the audit trail', async () => {
     const events: AlertEvent[] = [];
-    const ws = new WebSocket(`${gw.wsUrl}?since=${gw.gateway.alertStore.lastSeq()}`);
+    const ws = new WebSocket(`${gw.wsUrl}?since=${gw.gateway.alertStore.lastSeq()}`, { headers: gw.auth });
     ws.on('message', (d: Buffer) => {
       const m = JSON.parse(d.toString()) as { type: string; event?: AlertEvent };
       if (m.event) events.push(m.event);
@@ -40,17 +34,19 @@ describe('alert handling over the API', () => {
     await pub.publishAsync(topic('gas-1'), payload({ concentration_lel: 58 }), { qos: 1 });
     await waitFor(() => events.length === 1, { timeoutMs: 5000, intervalMs: 20, what: 'raised' });
     const id = (events[0] as AlertEvent).alert_id;
+    const zhang = operator(gw, 'zhang.wei');
+    const li = operator(gw, 'li.na');
 
-    expect((await api(gw, 'POST', `/api/v1/alerts/${id}/ack`, { actor: 'zhang.wei', note: '已通知店长' })).status).toBe(200);
-    expect((await api(gw, 'POST', `/api/v1/alerts/${id}/ack`, { actor: 'zhang.wei' })).json).toMatchObject({ error: { code: 'RG_ERR_ALERT_INVALID_TRANSITION' } });
-    expect((await api(gw, 'POST', `/api/v1/alerts/${id}/assign`, { actor: 'zhang.wei', assignee: 'li.na' })).status).toBe(200);
-    expect((await api(gw, 'POST', `/api/v1/alerts/${id}/comment`, { actor: 'li.na', note: '已到场' })).status).toBe(200);
-    const noNote = await api(gw, 'POST', `/api/v1/alerts/${id}/close`, { actor: 'li.na', disposition: 'real_incident', note: '' });
+    expect((await api(gw, 'POST', `/api/v1/alerts/${id}/ack`, { note: '已通知店长' }, zhang)).status).toBe(200);
+    expect((await api(gw, 'POST', `/api/v1/alerts/${id}/ack`, {}, zhang)).json).toMatchObject({ error: { code: 'RG_ERR_ALERT_INVALID_TRANSITION' } });
+    expect((await api(gw, 'POST', `/api/v1/alerts/${id}/assign`, { assignee: 'li.na' }, zhang)).status).toBe(200);
+    expect((await api(gw, 'POST', `/api/v1/alerts/${id}/comment`, { note: '已到场' }, li)).status).toBe(200);
+    const noNote = await api(gw, 'POST', `/api/v1/alerts/${id}/close`, { disposition: 'real_incident', note: '' }, li);
     expect(noNote.status).toBe(400);
     expect(noNote.json).toMatchObject({ error: { code: 'RG_ERR_API_BAD_REQUEST', details: [{ field: 'body.note' }] } });
-    const badDisposition = await api(gw, 'POST', `/api/v1/alerts/${id}/close`, { actor: 'li.na', disposition: 'auto_resolved', note: 'x' });
+    const badDisposition = await api(gw, 'POST', `/api/v1/alerts/${id}/close`, { disposition: 'auto_resolved', note: 'x' }, li);
     expect(badDisposition.status).toBe(400);
-    expect((await api(gw, 'POST', `/api/v1/alerts/${id}/close`, { actor: 'li.na', disposition: 'real_incident', note: '软管更换' })).status).toBe(200);
+    expect((await api(gw, 'POST', `/api/v1/alerts/${id}/close`, { disposition: 'real_incident', note: '软管更换' }, li)).status).toBe(200);
 
     await waitFor(() => events.length === 5, { timeoutMs: 5000, intervalMs: 20, what: 'five events on the stream' });
     expect(events.map((e) => `${e.type}@${e.actor}`)).toEqual(['raised@system', 'acknowledged@zhang.wei', 'assigned@zhang.wei', 'commented@li.na', 'closed@li.na']);
@@ -62,7 +58,7 @@ describe('alert handling over the API', () => {
   });
 
   test('silences are created, listed and cancelled through REST, and bad ones refused by field', async () => {
-    const created = await api(gw, 'POST', '/api/v1/silences', { actor: 'op', reason: '管道改造', device_id: 'gas-2', duration: '2h' });
+    const created = await api(gw, 'POST', '/api/v1/silences', { reason: '管道改造', tenant: 't1', device_id: 'gas-2', duration: '2h' });
     expect(created.status).toBe(201);
     const silence = created.json.silence as { id: number; ends_at: number; starts_at: number };
     expect(silence.ends_at - silence.starts_at).toBe(7_200_000);
@@ -71,11 +67,11 @@ describe('alert handling over the API', () => {
     await waitFor(() => gw.gateway.alerts.openAlert('t1', 'gas-2', 'gas.lel') !== undefined, { timeoutMs: 5000, intervalMs: 20, what: 'the silenced alert' });
     expect(gw.gateway.alerts.openAlert('t1', 'gas-2', 'gas.lel')?.silenced).toBe(true);
     expect(((await api(gw, 'GET', '/api/v1/silences')).json.silences as unknown[]).length).toBe(1);
-    expect((await api(gw, 'DELETE', `/api/v1/silences/${silence.id}`, { actor: 'op' })).json).toMatchObject({ silence: { cancelled_by: 'op' } });
+    expect((await api(gw, 'DELETE', `/api/v1/silences/${silence.id}`)).json).toMatchObject({ silence: { cancelled_by: 'test-admin' } });
     expect(((await api(gw, 'GET', '/api/v1/silences')).json.silences as unknown[]).length).toBe(0);
-    const noScope = await api(gw, 'POST', '/api/v1/silences', { actor: 'op', reason: 'x', duration: '1h' });
+    const noScope = await api(gw, 'POST', '/api/v1/silences', { reason: 'x', duration: '1h' });
     expect(noScope.json).toMatchObject({ error: { code: 'RG_ERR_API_BAD_REQUEST', details: [{ field: 'body.tenant' }] } });
-    const tooLong = await api(gw, 'POST', '/api/v1/silences', { actor: 'op', reason: 'x', tenant: 't1', duration: '30d' });
+    const tooLong = await api(gw, 'POST', '/api/v1/silences', { reason: 'x', tenant: 't1', duration: '30d' });
     expect(tooLong.status).toBe(400);
     await pub.endAsync();
   });

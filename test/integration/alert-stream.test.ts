@@ -11,9 +11,9 @@ interface Client {
   closed: Promise<void>;
 }
 
-function openStream(url: string): Promise<Client> {
+function openStream(url: string, token = gw.token): Promise<Client> {
   return new Promise((resolve, reject) => {
-    const ws = new WebSocket(url);
+    const ws = new WebSocket(url, { headers: { authorization: `Bearer ${token}` } });
     const c: Client = { ws, events: [], messages: [], closed: new Promise((r) => ws.once('close', () => r())) };
     ws.on('message', (data: Buffer) => {
       const msg = JSON.parse(data.toString('utf8')) as { type: string; event?: AlertEvent };
@@ -29,8 +29,9 @@ const gasTopic = (device: string) => `rg/v1/t1/gas/${device}/telemetry`;
 const reading = (lel: number, ts: number) => JSON.stringify({ ts, data: { gas_type: 'CH4', concentration_lel: lel } });
 const summary = (evs: AlertEvent[]) => evs.map((e) => `${e.type}:${e.alert.device_id}:${e.alert.rule_id}:L${e.alert.level}`);
 
+let gw: TestGateway;
+
 describe('alert stream', () => {
-  let gw: TestGateway;
   beforeAll(async () => {
     // Flapping detection would hold the many flips the second test makes; it is tested on its own elsewhere.
     gw = await startTestGateway({ ALERT_FLAP_FLIPS: '100000' });
@@ -106,7 +107,7 @@ describe('alert stream', () => {
   });
 
   test('a since that is not a non-negative integer is refused with close code 1008', async () => {
-    const ws = new WebSocket(`${gw.wsUrl}?since=abc`);
+    const ws = new WebSocket(`${gw.wsUrl}?since=abc`, { headers: gw.auth });
     const code = await new Promise<number>((resolve) => ws.once('close', (c) => resolve(c)));
     expect(code).toBe(1008);
   });

@@ -115,8 +115,8 @@ function validReading(i: number): { topic: string; payload: string; device: stri
     : { topic: SMOKE_1, payload: JSON.stringify({ ts, data: { ...EXAMPLE_PAYLOADS.smoke.data, battery_pct: i } }), device: 'smoke-1' };
 }
 
-async function deadLetters(httpUrl: string, query = ''): Promise<DeadLetter[]> {
-  const res = await fetch(`${httpUrl}/api/v1/dead-letters${query}`);
+async function deadLetters(gw: TestGateway, query = ''): Promise<DeadLetter[]> {
+  const res = await fetch(`${gw.httpUrl}/api/v1/dead-letters${query}`, { headers: gw.auth });
   expect(res.status).toBe(200);
   return ((await res.json()) as { dead_letters: DeadLetter[] }).dead_letters;
 }
@@ -166,7 +166,7 @@ describe('ingest rejects', () => {
   });
 
   test.each(CASES.map((c, i) => [c.name, c, i] as const))('%s leaves a dead letter with reason, code, topic, path, message and payload', async (_name, c, i) => {
-    const letters = await deadLetters((gw as TestGateway).httpUrl);
+    const letters = await deadLetters(gw as TestGateway);
     // Newest first: the i-th published reject is (n - 1 - i)-th in the list.
     const letter = letters[CASES.length - 1 - i];
     expect(letter).toMatchObject({ reason: c.reason, code: REJECT_REASONS[c.reason], source: 'mqtt', topic: c.topic, payloadBytes: Buffer.byteLength(c.payload) });
@@ -177,16 +177,16 @@ describe('ingest rejects', () => {
   });
 
   test('the dead-letter log lists newest first, with increasing ids', async () => {
-    const letters = await deadLetters((gw as TestGateway).httpUrl);
+    const letters = await deadLetters(gw as TestGateway);
     expect(letters.map((l) => [l.reason, l.topic])).toEqual(CASES.map((c) => [c.reason, c.topic]).reverse());
     const ids = letters.map((l) => l.id);
     expect(ids).toEqual([...ids].sort((a, b) => b - a));
-    expect(await deadLetters((gw as TestGateway).httpUrl, '?limit=2')).toEqual(letters.slice(0, 2));
-    expect(await deadLetters((gw as TestGateway).httpUrl, `?before_id=${letters[1]?.id}`)).toEqual(letters.slice(2));
+    expect(await deadLetters(gw as TestGateway, '?limit=2')).toEqual(letters.slice(0, 2));
+    expect(await deadLetters(gw as TestGateway, `?before_id=${letters[1]?.id}`)).toEqual(letters.slice(2));
   });
 
   test.each(['t1', 't2'])('the tenant filter returns only the dead letters of %s', async (tenant) => {
-    const letters = await deadLetters((gw as TestGateway).httpUrl, `?tenant=${tenant}`);
+    const letters = await deadLetters(gw as TestGateway, `?tenant=${tenant}`);
     expect(letters.map((l) => [l.reason, l.topic])).toEqual(
       CASES.filter((c) => c.tenant === tenant)
         .map((c) => [c.reason, c.topic])
@@ -209,7 +209,7 @@ describe('ingest rejects', () => {
   });
 
   test('GET /api/v1/dead-letters?limit=abc is a 400 RG_ERR_API_BAD_REQUEST naming the field', async () => {
-    const res = await fetch(`${(gw as TestGateway).httpUrl}/api/v1/dead-letters?limit=abc`);
+    const res = await fetch(`${(gw as TestGateway).httpUrl}/api/v1/dead-letters?limit=abc`, { headers: (gw as TestGateway).auth });
     expect(res.status).toBe(400);
     const body = (await res.json()) as { error: { code: string; message: string; details: { field: string }[] } };
     expect(body.error.code).toBe('RG_ERR_API_BAD_REQUEST');

@@ -397,7 +397,7 @@ describe('ingest → storage', () => {
       expect(await metricValue(g.httpUrl, 'riskgate_readings_accepted_total', { kind: 'dust' })).toBe(acceptedBefore + good.length);
       expect(await metricValue(g.httpUrl, 'riskgate_readings_rejected_total', { reason: 'schema_violation' })).toBe(rejectedBefore + 1);
 
-      const res = await fetch(`${g.httpUrl}/api/v1/dead-letters?tenant=${dev.tenant}&limit=1`);
+      const res = await fetch(`${g.httpUrl}/api/v1/dead-letters?tenant=${dev.tenant}&limit=1`, { headers: g.auth });
       const [letter] = ((await res.json()) as { dead_letters: DeadLetter[] }).dead_letters;
       expect(letter).toMatchObject({
         reason: 'schema_violation',
