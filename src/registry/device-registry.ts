@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { KIND_NAMES, type KindName } from '../kinds/kind.js';
+import { RiskgateError } from '../lib/errors.js';
 import { migrate, type SqliteDb } from '../lib/sqlite.js';
 
 /** A registered device. Wire and stored names are snake_case; this is the TypeScript view. */
@@ -17,6 +18,17 @@ export interface Device {
   heartbeatS: number;
   /** Kind-specific attributes (vehicle class, plate, set points…). */
   attrs: Record<string, string | number | boolean>;
+  /** Installation date (`2024-05-01`) or ISO-8601 date-time, as given. */
+  installedAt?: string;
+  /** Who installed it (company or person). */
+  installer?: string;
+  /** WGS-84 degrees. */
+  lat?: number;
+  lon?: number;
+  /** Gateway time it was first registered, epoch ms (bounds the readings expected of it). Set by the registry. */
+  createdAt?: number;
+  /** Gateway time of its latest change, epoch ms. Set by the registry. */
+  updatedAt?: number;
 }
 
 const ID = /^[A-Za-z0-9_.:-]{1,64}$/;
@@ -32,6 +44,10 @@ export const DEVICE_INPUT_SCHEMA = z.strictObject({
   location: z.string().max(256).optional(),
   heartbeat_s: z.number().int().min(1).max(7 * 86_400).default(60),
   attrs: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).default({}),
+  installed_at: z.union([z.iso.date(), z.iso.datetime({ offset: true })], { message: 'must be a date (2024-05-01) or an ISO-8601 date-time with offset' }).optional(),
+  installer: z.string().max(128).optional(),
+  lat: z.number().min(-90).max(90).optional(),
+  lon: z.number().min(-180).max(180).optional(),
 });
 export type DeviceInput = z.input<typeof DEVICE_INPUT_SCHEMA>;
 
@@ -46,6 +62,10 @@ export function deviceFromInput(d: z.output<typeof DEVICE_INPUT_SCHEMA>): Device
     location: d.location,
     heartbeatS: d.heartbeat_s,
     attrs: d.attrs,
+    installedAt: d.installed_at,
+    installer: d.installer,
+    lat: d.lat,
+    lon: d.lon,
   };
 }
 
@@ -64,6 +84,11 @@ const MIGRATIONS = [
      updated_at INTEGER NOT NULL,
      PRIMARY KEY (tenant, device_id)
    )`,
+  // 2: installation details (registry issue). Deleting a device deletes only this row: alerts and points keep its id.
+  `ALTER TABLE devices ADD COLUMN installed_at TEXT;
+   ALTER TABLE devices ADD COLUMN installer TEXT;
+   ALTER TABLE devices ADD COLUMN lat REAL;
+   ALTER TABLE devices ADD COLUMN lon REAL;`,
 ];
 
 interface DeviceRow {
@@ -76,6 +101,21 @@ interface DeviceRow {
   location: string | null;
   heartbeat_s: number;
   attrs: string;
+  installed_at: string | null;
+  installer: string | null;
+  lat: number | null;
+  lon: number | null;
+  created_at: number;
+  updated_at: number;
+}
+
+/** Device list filters; every one optional. */
+export interface DeviceFilter {
+  tenant?: string;
+  kind?: KindName;
+  /** A GB/T 2260 code prefix: the device's region starts with it. */
+  region?: string;
+  site?: string;
 }
 
 /**
@@ -103,11 +143,13 @@ export class DeviceRegistry {
     return this.byKey.get(key(tenant, deviceId));
   }
 
-  list(filter: { tenant?: string; kind?: KindName } = {}): Device[] {
+  list(filter: DeviceFilter = {}): Device[] {
     const out: Device[] = [];
     for (const d of this.byKey.values()) {
       if (filter.tenant && d.tenant !== filter.tenant) continue;
       if (filter.kind && d.kind !== filter.kind) continue;
+      if (filter.region !== undefined && !(d.region ?? '').startsWith(filter.region)) continue;
+      if (filter.site !== undefined && d.site !== filter.site) continue;
       out.push(d);
     }
     return out;
@@ -117,15 +159,48 @@ export class DeviceRegistry {
     return this.byKey.size;
   }
 
-  /** Inserts or updates devices in one transaction. */
-  upsert(devices: readonly Device[]): void {
+  /**
+   * Inserts or replaces devices in one transaction (seed files, bulk import). A replaced device keeps its `createdAt`;
+   * every field not given is cleared.
+   */
+  upsert(devices: readonly Device[]): Device[] {
+    return this.write(devices, 'upsert');
+  }
+
+  /** Registers a new device. RG_ERR_CONFLICT when (tenant, device_id) is taken. */
+  create(device: Device): Device {
+    if (this.get(device.tenant, device.deviceId)) throw new RiskgateError('RG_ERR_CONFLICT', `device ${device.tenant}/${device.deviceId} already exists`);
+    return this.write([device], 'insert')[0] as Device;
+  }
+
+  /** Replaces the record of an existing device (same key); undefined when there is none. */
+  replace(device: Device): Device | undefined {
+    if (!this.get(device.tenant, device.deviceId)) return undefined;
+    return this.write([device], 'upsert')[0];
+  }
+
+  /**
+   * Removes a device from the registry: from then on its readings are rejected as unknown. Its history (alerts, points,
+   * rule state) is kept under the same id. Returns the removed record.
+   */
+  delete(tenant: string, deviceId: string): Device | undefined {
+    const d = this.get(tenant, deviceId);
+    if (!d) return undefined;
+    this.db.prepare('DELETE FROM devices WHERE tenant = ? AND device_id = ?').run(tenant, deviceId);
+    this.byKey.delete(key(tenant, deviceId));
+    return d;
+  }
+
+  /** SQLite first, in one transaction; the in-memory map only once it committed, so both stay in step. */
+  private write(devices: readonly Device[], mode: 'insert' | 'upsert'): Device[] {
     const now = Date.now();
     const stmt = this.db.prepare(
-      `INSERT INTO devices (tenant, device_id, kind, model, region, site, location, heartbeat_s, attrs, created_at, updated_at)
-       VALUES (@tenant, @device_id, @kind, @model, @region, @site, @location, @heartbeat_s, @attrs, @now, @now)
-       ON CONFLICT (tenant, device_id) DO UPDATE SET kind = excluded.kind, model = excluded.model, region = excluded.region,
+      `INSERT INTO devices (tenant, device_id, kind, model, region, site, location, heartbeat_s, attrs, installed_at, installer, lat, lon, created_at, updated_at)
+       VALUES (@tenant, @device_id, @kind, @model, @region, @site, @location, @heartbeat_s, @attrs, @installed_at, @installer, @lat, @lon, @now, @now)
+       ${mode === 'insert' ? '' : `ON CONFLICT (tenant, device_id) DO UPDATE SET kind = excluded.kind, model = excluded.model, region = excluded.region,
          site = excluded.site, location = excluded.location, heartbeat_s = excluded.heartbeat_s, attrs = excluded.attrs,
-         updated_at = excluded.updated_at`,
+         installed_at = excluded.installed_at, installer = excluded.installer, lat = excluded.lat, lon = excluded.lon,
+         updated_at = excluded.updated_at`}`,
     );
     this.db.transaction(() => {
       for (const d of devices) {
@@ -139,11 +214,20 @@ export class DeviceRegistry {
           location: d.location ?? null,
           heartbeat_s: d.heartbeatS,
           attrs: JSON.stringify(d.attrs),
+          installed_at: d.installedAt ?? null,
+          installer: d.installer ?? null,
+          lat: d.lat ?? null,
+          lon: d.lon ?? null,
           now,
         });
       }
     })();
-    for (const d of devices) this.byKey.set(key(d.tenant, d.deviceId), d);
+    return devices.map((d) => {
+      const k = key(d.tenant, d.deviceId);
+      const stored: Device = { ...d, createdAt: this.byKey.get(k)?.createdAt ?? now, updatedAt: now };
+      this.byKey.set(k, stored);
+      return stored;
+    });
   }
 }
 
@@ -162,5 +246,11 @@ function fromRow(r: DeviceRow): Device {
     location: r.location ?? undefined,
     heartbeatS: r.heartbeat_s,
     attrs: JSON.parse(r.attrs) as Device['attrs'],
+    installedAt: r.installed_at ?? undefined,
+    installer: r.installer ?? undefined,
+    lat: r.lat ?? undefined,
+    lon: r.lon ?? undefined,
+    createdAt: r.created_at,
+    updatedAt: r.updated_at,
   };
 }

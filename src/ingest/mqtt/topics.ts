@@ -40,3 +40,62 @@ export function parseTopic(topic: string): TopicResult {
 export function buildTopic(t: DeviceTopic): string {
   return `${TOPIC_ROOT}/${t.tenant}/${t.kind}/${t.deviceId}/${t.channel}`;
 }
+
+/** The device channels of the wire contract, in the order they are documented. */
+export const DEVICE_CHANNELS: readonly Channel[] = ['telemetry', 'event', 'status'];
+
+/**
+ * Topic root of commands to devices: `rg/down/v1/{tenant}/{kind}/{deviceId}/{command}`. It lies outside `rg/v1/#` on
+ * purpose, so the ingest subscription never receives the gateway's own downlink messages.
+ */
+export const DOWNLINK_ROOT = 'rg/down/v1';
+
+/** A command topic addressed to one device. */
+export interface DownlinkTopic {
+  tenant: string;
+  kind: KindName;
+  deviceId: string;
+  /** Command name: 1–64 characters of A–Z a–z 0–9 _ . : - (one topic level). */
+  command: string;
+}
+
+export type DownlinkTopicResult = { ok: true; topic: DownlinkTopic } | { ok: false; reason: string };
+
+/** True when `value` may stand as one topic level of the contract (tenant, deviceId, command). */
+export function isTopicSegment(value: string): boolean {
+  return SEGMENT.test(value);
+}
+
+/** The only downlink topic parser. */
+export function parseDownlinkTopic(topic: string): DownlinkTopicResult {
+  const parts = topic.split('/');
+  if (parts.length !== 7 || parts[0] !== 'rg' || parts[1] !== 'down' || parts[2] !== 'v1') {
+    return { ok: false, reason: `expected rg/down/v1/{tenant}/{kind}/{deviceId}/{command}, got ${JSON.stringify(topic.slice(0, 200))}` };
+  }
+  const [, , , tenant, kind, deviceId, command] = parts as [string, string, string, string, string, string, string];
+  if (!SEGMENT.test(tenant)) return { ok: false, reason: 'tenant segment must be 1–64 characters of A–Z a–z 0–9 _ . : -' };
+  if (!isKindName(kind)) return { ok: false, reason: `unknown kind "${kind.slice(0, 64)}" (expected gas, dust, electrical_fire, smoke or vehicle)` };
+  if (!SEGMENT.test(deviceId)) return { ok: false, reason: 'deviceId segment must be 1–64 characters of A–Z a–z 0–9 _ . : -' };
+  if (!SEGMENT.test(command)) return { ok: false, reason: 'command segment must be 1–64 characters of A–Z a–z 0–9 _ . : -' };
+  return { ok: true, topic: { tenant, kind, deviceId, command } };
+}
+
+/** The only downlink topic builder. */
+export function buildDownlinkTopic(t: DownlinkTopic): string {
+  return `${downlinkPrefix(t)}${t.command}`;
+}
+
+/** `rg/down/v1/{tenant}/{kind}/{deviceId}/`: every command topic of one device starts with this. */
+export function downlinkPrefix(d: { tenant: string; kind: KindName; deviceId: string }): string {
+  return `${DOWNLINK_ROOT}/${d.tenant}/${d.kind}/${d.deviceId}/`;
+}
+
+/** The filter a device subscribes to for all of its commands: `rg/down/v1/{tenant}/{kind}/{deviceId}/#`. */
+export function downlinkFilter(d: { tenant: string; kind: KindName; deviceId: string }): string {
+  return `${downlinkPrefix(d)}#`;
+}
+
+/** `rg/v1/{tenant}/{kind}/{deviceId}/`: every uplink topic of one device starts with this. */
+export function uplinkPrefix(d: { tenant: string; kind: KindName; deviceId: string }): string {
+  return `${TOPIC_ROOT}/${d.tenant}/${d.kind}/${d.deviceId}/`;
+}
