@@ -8,7 +8,7 @@ import type { AlertStore } from '../alerts/alert-store.js';
 import { KIND_NAMES } from '../kinds/kind.js';
 import { parseDurationMs } from '../lib/duration.js';
 import { RiskgateError } from '../lib/errors.js';
-import { parseRequest } from './http-errors.js';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 
 const LIST_QUERY = z.strictObject({
   tenant: z.string().max(64).optional(),
@@ -54,6 +54,7 @@ const toMs = (v: number | string): number => (typeof v === 'number' ? v : Date.p
  * close with a disposition); silences / maintenance windows.
  */
 export async function alertRoutes(app: FastifyInstance, opts: { store: AlertStore; service: AlertService; registry: DeviceRegistry }): Promise<void> {
+  const r = app.withTypeProvider<ZodTypeProvider>();
   const HANDLERS = ['admin', 'operator', 'enterprise'] as const;
   /** The alert if the principal may see it; out-of-scope alerts answer 404 like missing ones (no existence leak). */
   const visibleAlert = (p: Principal, id: number): Alert => {
@@ -77,9 +78,9 @@ export async function alertRoutes(app: FastifyInstance, opts: { store: AlertStor
     return false;
   };
 
-  app.get('/api/v1/alerts', async (req) => {
+  r.get('/api/v1/alerts', { schema: { querystring: LIST_QUERY } }, async (req) => {
     const p = requireRole(req, HANDLERS);
-    const q = parseRequest(LIST_QUERY, req.query, 'query');
+    const q = req.query;
     const alerts = opts.store.query({
       scopeTenant: p.role === 'enterprise' ? p.tenant : undefined,
       scopeRegions: p.role === 'operator' ? (p.regions ?? []) : undefined,
@@ -97,54 +98,53 @@ export async function alertRoutes(app: FastifyInstance, opts: { store: AlertStor
     return { alerts, next_before_id: alerts.length === q.limit && last ? last.id : null };
   });
 
-  app.get('/api/v1/alerts/:id', async (req) => {
+  r.get('/api/v1/alerts/:id', { schema: { params: ID_PARAMS } }, async (req) => {
     const p = requireRole(req, HANDLERS);
-    const { id } = parseRequest(ID_PARAMS, req.params, 'params');
+    const { id } = req.params;
     return { alert: visibleAlert(p, id), events: opts.store.eventsOf(id) };
   });
 
-  app.post('/api/v1/alerts/:id/ack', async (req) => {
+  r.post('/api/v1/alerts/:id/ack', { schema: { params: ID_PARAMS, body: ACK_BODY.optional() } }, async (req) => {
     const p = requireRole(req, HANDLERS);
-    const { id } = parseRequest(ID_PARAMS, req.params, 'params');
-    const b = parseRequest(ACK_BODY, req.body ?? {}, 'body');
+    const { id } = req.params;
     visibleAlert(p, id);
-    return { event: opts.service.acknowledge(id, p.name, b.note ?? null) };
+    return { event: opts.service.acknowledge(id, p.name, req.body?.note ?? null) };
   });
 
-  app.post('/api/v1/alerts/:id/assign', async (req) => {
+  r.post('/api/v1/alerts/:id/assign', { schema: { params: ID_PARAMS, body: ASSIGN_BODY } }, async (req) => {
     const p = requireRole(req, HANDLERS);
-    const { id } = parseRequest(ID_PARAMS, req.params, 'params');
-    const b = parseRequest(ASSIGN_BODY, req.body ?? {}, 'body');
+    const { id } = req.params;
+    const b = req.body;
     visibleAlert(p, id);
     return { event: opts.service.assign(id, p.name, b.assignee, b.note ?? null) };
   });
 
-  app.post('/api/v1/alerts/:id/comment', async (req) => {
+  r.post('/api/v1/alerts/:id/comment', { schema: { params: ID_PARAMS, body: COMMENT_BODY } }, async (req) => {
     const p = requireRole(req, HANDLERS);
-    const { id } = parseRequest(ID_PARAMS, req.params, 'params');
-    const b = parseRequest(COMMENT_BODY, req.body ?? {}, 'body');
+    const { id } = req.params;
+    const b = req.body;
     visibleAlert(p, id);
     return { event: opts.service.comment(id, p.name, b.note) };
   });
 
-  app.post('/api/v1/alerts/:id/close', async (req) => {
+  r.post('/api/v1/alerts/:id/close', { schema: { params: ID_PARAMS, body: CLOSE_BODY } }, async (req) => {
     const p = requireRole(req, HANDLERS);
-    const { id } = parseRequest(ID_PARAMS, req.params, 'params');
-    const b = parseRequest(CLOSE_BODY, req.body ?? {}, 'body');
+    const { id } = req.params;
+    const b = req.body;
     visibleAlert(p, id);
     return { event: opts.service.close(id, p.name, b.disposition as (typeof DISPOSITIONS)[number], b.note) };
   });
 
-  app.get('/api/v1/silences', async (req) => {
+  r.get('/api/v1/silences', { schema: { querystring: z.strictObject({ all: z.enum(['true', 'false']).optional() }) } }, async (req) => {
     const p = requireRole(req, HANDLERS);
-    const q = parseRequest(z.strictObject({ all: z.enum(['true', 'false']).optional() }), req.query, 'query');
+    const q = req.query;
     const list = q.all === 'true' ? opts.store.silences({ all: true }) : opts.store.silences({ activeAt: Date.now() });
     return { silences: list.filter((s) => silenceInScope(p, s)) };
   });
 
-  app.post('/api/v1/silences', async (req, reply) => {
+  r.post('/api/v1/silences', { schema: { body: SILENCE_BODY } }, async (req, reply) => {
     const p = requireRole(req, HANDLERS);
-    const b = parseRequest(SILENCE_BODY, req.body ?? {}, 'body');
+    const b = req.body;
     if (p.role === 'enterprise') b.tenant ??= p.tenant;
     if (!silenceInScope(p, b)) throw new RiskgateError('RG_ERR_AUTH_FORBIDDEN', 'the silence would cover devices outside the scope of this token (name a tenant or device within it)');
     const startsAt = b.starts_at === undefined ? Date.now() : toMs(b.starts_at);
@@ -155,9 +155,9 @@ export async function alertRoutes(app: FastifyInstance, opts: { store: AlertStor
     return reply.status(201).send({ silence });
   });
 
-  app.delete('/api/v1/silences/:id', async (req) => {
+  r.delete('/api/v1/silences/:id', { schema: { params: ID_PARAMS } }, async (req) => {
     const p = requireRole(req, HANDLERS);
-    const { id } = parseRequest(ID_PARAMS, req.params, 'params');
+    const { id } = req.params;
     const existing = opts.store.silences({ all: true, limit: 100_000 }).find((s) => s.id === id);
     if (!existing || !silenceInScope(p, existing)) throw new RiskgateError('RG_ERR_API_NOT_FOUND', `no silence ${id}`);
     return { silence: opts.service.cancelSilence(id, p.name) };

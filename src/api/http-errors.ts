@@ -1,9 +1,13 @@
 import type { FastifyInstance } from 'fastify';
 import type { z } from 'zod';
 import { formatPath } from '../config/yaml-file.js';
+import { hasZodFastifySchemaValidationErrors, serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import { RiskgateError } from '../lib/errors.js';
 
-/** Parses a request part with zod or throws RG_ERR_API_BAD_REQUEST naming each field and rule. */
+/**
+ * Parses a value with zod or throws RG_ERR_API_BAD_REQUEST naming each field and rule. Routes declare their schemas
+ * through fastify-type-provider-zod instead; this is for payloads parsed by hand (CSV rows, JSON inside a field).
+ */
 export function parseRequest<S extends z.ZodType>(schema: S, value: unknown, part: 'query' | 'params' | 'body'): z.output<S> {
   const r = schema.safeParse(value);
   if (r.success) return r.data;
@@ -13,7 +17,18 @@ export function parseRequest<S extends z.ZodType>(schema: S, value: unknown, par
 
 /** Every error leaves as `{ error: { code, message, details? } }` — never a stack trace. */
 export function installErrorHandler(app: FastifyInstance): void {
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
   app.setErrorHandler((err, req, reply) => {
+    if (hasZodFastifySchemaValidationErrors(err)) {
+      const part = err.validationContext === 'querystring' ? 'query' : (err.validationContext ?? 'body');
+      const problems = err.validation.map((v) => {
+        const path = v.instancePath.split('/').filter(Boolean).map((seg) => (/^\d+$/.test(seg) ? `[${seg}]` : `.${seg}`)).join('');
+        return { field: `${part}${path}`, rule: v.keyword, message: v.message ?? 'invalid' };
+      });
+      void reply.status(400).send({ error: { code: 'RG_ERR_API_BAD_REQUEST', message: problems.map((p) => `${p.field}: ${p.message}`).join('; '), details: problems } });
+      return;
+    }
     if (err instanceof RiskgateError) {
       void reply.status(err.status).send({ error: { code: err.code, message: err.message, details: err.details } });
       return;

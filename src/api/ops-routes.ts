@@ -4,7 +4,7 @@ import { canSee, requireRole } from '../auth/principal.js';
 import type { Metrics } from '../lib/metrics.js';
 import type { DeviceRegistry } from '../registry/device-registry.js';
 import type { DeadLetterLog } from '../pipeline/dead-letters.js';
-import { parseRequest } from './http-errors.js';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 
 export interface OpsRouteOptions {
   metrics: Metrics;
@@ -36,9 +36,9 @@ export async function opsRoutes(app: FastifyInstance, opts: OpsRouteOptions): Pr
     return reply.type(opts.metrics.registry.contentType).send(body);
   });
 
-  app.get('/api/v1/dead-letters', async (req) => {
+  app.withTypeProvider<ZodTypeProvider>().get('/api/v1/dead-letters', { schema: { querystring: DEAD_LETTER_QUERY } }, async (req) => {
     const p = requireRole(req, ['admin', 'operator', 'enterprise']);
-    const q = parseRequest(DEAD_LETTER_QUERY, req.query, 'query');
+    const q = req.query;
     // An enterprise reads its own tenant's rejects; an operator those of registered devices in its regions; rejects
     // that name no registered device (bad topics, unknown devices) only an admin.
     const tenant = p.role === 'enterprise' ? p.tenant : q.tenant;

@@ -4,7 +4,7 @@ import { ROLES, requireRole } from '../auth/principal.js';
 import type { TokenStore } from '../auth/token-store.js';
 import { parseDurationMs } from '../lib/duration.js';
 import { RiskgateError } from '../lib/errors.js';
-import { parseRequest } from './http-errors.js';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 
 const ID = z.string().regex(/^[A-Za-z0-9_.:-]{1,64}$/, { message: 'must be 1–64 characters of A–Z a–z 0–9 _ . : -' });
 const CREATE_BODY = z
@@ -34,15 +34,16 @@ const ID_PARAMS = z.strictObject({ id: z.string().regex(/^tok_[0-9a-f]{12}$/, { 
  * (for HTTP ingest). The secret is in the creation response only.
  */
 export async function tokenRoutes(app: FastifyInstance, opts: { tokens: TokenStore }): Promise<void> {
-  app.get('/api/v1/tokens', async (req) => {
+  const r = app.withTypeProvider<ZodTypeProvider>();
+  r.get('/api/v1/tokens', async (req) => {
     const p = requireRole(req, ['admin', 'enterprise']);
     const all = opts.tokens.list();
     return { tokens: p.role === 'admin' ? all : all.filter((t) => t.role === 'device' && t.tenant === p.tenant) };
   });
 
-  app.post('/api/v1/tokens', async (req, reply) => {
+  r.post('/api/v1/tokens', { schema: { body: CREATE_BODY } }, async (req, reply) => {
     const p = requireRole(req, ['admin', 'enterprise']);
-    const b = parseRequest(CREATE_BODY, req.body ?? {}, 'body');
+    const b = req.body;
     if (p.role === 'enterprise' && (b.role !== 'device' || b.tenant !== p.tenant)) {
       throw new RiskgateError('RG_ERR_AUTH_FORBIDDEN', 'an enterprise token may create only device tokens of its own tenant');
     }
@@ -59,9 +60,9 @@ export async function tokenRoutes(app: FastifyInstance, opts: { tokens: TokenSto
     return reply.status(201).send({ token, record });
   });
 
-  app.delete('/api/v1/tokens/:id', async (req) => {
+  r.delete('/api/v1/tokens/:id', { schema: { params: ID_PARAMS } }, async (req) => {
     const p = requireRole(req, ['admin', 'enterprise']);
-    const { id } = parseRequest(ID_PARAMS, req.params, 'params');
+    const { id } = req.params;
     const existing = opts.tokens.get(id);
     if (!existing || (p.role === 'enterprise' && (existing.role !== 'device' || existing.tenant !== p.tenant))) throw new RiskgateError('RG_ERR_API_NOT_FOUND', `no token ${id}`);
     const revoked = opts.tokens.revoke(id, p.name);
