@@ -1,4 +1,6 @@
 import { dirname, join } from 'node:path';
+import helmet from '@fastify/helmet';
+import rateLimit from '@fastify/rate-limit';
 import websocket from '@fastify/websocket';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { AlertService } from './alerts/alert-service.js';
@@ -237,8 +239,20 @@ export class Gateway {
       bodyLimit: 1024 * 1024,
     });
     installErrorHandler(app);
+    await app.register(helmet, { global: true });
     installAuthHook(app, this.tokens);
-    await app.register(websocket, { options: { maxPayload: 64 * 1024 } });
+    // Per token (or per address before authentication); probes and metrics are not limited. Runs after the auth hook.
+    await app.register(rateLimit, {
+      global: true,
+      hook: 'preHandler',
+      max: this.config.http.rateLimitPerMin,
+      timeWindow: 60_000,
+      keyGenerator: (req) => req.principal?.tokenId ?? req.ip,
+      allowList: (req) => !req.url.startsWith('/api/'),
+      errorResponseBuilder: (_req, ctx) => new RiskgateError('RG_ERR_RATE_LIMITED', `more than ${ctx.max} requests per minute for this token; retry in ${Math.ceil(ctx.ttl / 1000)} s`),
+    });
+    // Clients send nothing but control frames; anything larger than 4 KiB is refused (close 1009).
+    await app.register(websocket, { options: { maxPayload: 4096 } });
     await app.register(opsRoutes, {
       metrics: this.metrics,
       deadLetters: this.deadLetters,

@@ -47,6 +47,8 @@ const url = (protocols: string[]) =>
 export const ENV_SCHEMA = z.object({
   HTTP_HOST: z.string().trim().min(1).default('0.0.0.0'),
   HTTP_PORT: int(0, 65535).default(8080),
+  HTTP_RATE_LIMIT_PER_MIN: int(1, 1_000_000).default(600),
+  INGEST_MAX_MESSAGES_PER_DEVICE_PER_S: int(1, 1_000_000).default(50),
   MQTT_URL: optionalString.pipe(url(['mqtt:', 'mqtts:', 'tcp:', 'ws:', 'wss:']).optional()),
   MQTT_BROKER_HOST: z.string().trim().min(1).default('0.0.0.0'),
   MQTT_BROKER_PORT: int(0, 65535).default(1883),
@@ -94,7 +96,7 @@ export type StoreConfig =
 
 /** The validated, typed configuration every component receives. */
 export interface Config {
-  http: { host: string; port: number };
+  http: { host: string; port: number; rateLimitPerMin: number };
   mqtt: {
     /** External broker URL; undefined = the embedded aedes broker. */
     url?: string;
@@ -112,7 +114,7 @@ export interface Config {
   notifiersFile?: string;
   registrySeed?: string;
   simFleet?: string;
-  ingest: { maxPayloadBytes: number; maxFutureMs: number; maxAgeMs: number; deadLetterCapacity: number };
+  ingest: { maxPayloadBytes: number; maxFutureMs: number; maxAgeMs: number; deadLetterCapacity: number; maxMessagesPerDevicePerS: number };
   log: { level: string; pretty: boolean };
 }
 
@@ -166,7 +168,7 @@ export function parseConfig(env: Record<string, string | undefined>): ConfigResu
   return {
     ok: true,
     config: {
-      http: { host: e.HTTP_HOST, port: e.HTTP_PORT },
+      http: { host: e.HTTP_HOST, port: e.HTTP_PORT, rateLimitPerMin: e.HTTP_RATE_LIMIT_PER_MIN },
       mqtt: {
         url: e.MQTT_URL,
         embedded: e.MQTT_URL ? null : { host: e.MQTT_BROKER_HOST, port: e.MQTT_BROKER_PORT },
@@ -193,6 +195,7 @@ export function parseConfig(env: Record<string, string | undefined>): ConfigResu
         maxFutureMs: e.INGEST_MAX_FUTURE_MS,
         maxAgeMs: e.INGEST_MAX_AGE_MS,
         deadLetterCapacity: e.DEAD_LETTER_CAPACITY,
+        maxMessagesPerDevicePerS: e.INGEST_MAX_MESSAGES_PER_DEVICE_PER_S,
       },
       log: { level: e.LOG_LEVEL, pretty: e.LOG_PRETTY },
     },

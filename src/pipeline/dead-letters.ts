@@ -9,6 +9,7 @@ export const REJECT_REASONS = {
   schema_violation: 'RG_ERR_INGEST_SCHEMA_VIOLATION',
   payload_too_large: 'RG_ERR_INGEST_PAYLOAD_TOO_LARGE',
   timestamp_out_of_window: 'RG_ERR_INGEST_TIMESTAMP_OUT_OF_WINDOW',
+  rate_limited: 'RG_ERR_RATE_LIMITED',
 } as const satisfies Record<string, ErrorCode>;
 
 export type RejectReason = keyof typeof REJECT_REASONS;

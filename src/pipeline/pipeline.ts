@@ -21,9 +21,14 @@ export interface IngestLimits {
   maxFutureMs: number;
   /** How far a device time may be behind the gateway clock, ms. Default 7 days (buffered and re-uploaded data). */
   maxAgeMs: number;
+  /**
+   * Messages a device may send per second on average (a token bucket holding 10 s worth absorbs bursts); more are
+   * rejected as `rate_limited`. Counts messages, not readings: a `readings[]` batch is one. Default 50.
+   */
+  maxMessagesPerDevicePerS: number;
 }
 
-export const DEFAULT_INGEST_LIMITS: IngestLimits = { maxPayloadBytes: 65_536, maxFutureMs: 300_000, maxAgeMs: 7 * 86_400_000 };
+export const DEFAULT_INGEST_LIMITS: IngestLimits = { maxPayloadBytes: 65_536, maxFutureMs: 300_000, maxAgeMs: 7 * 86_400_000, maxMessagesPerDevicePerS: 50 };
 
 /** What became of one message. */
 export interface IngestOutcome {
@@ -54,9 +59,27 @@ interface RejectInfo {
  */
 export class Pipeline {
   private readonly ctx: PipelineContext;
+  /** Per-device token buckets: [tokens, last refill ms]. */
+  private readonly buckets = new Map<string, [number, number]>();
 
   constructor(ctx: PipelineContext) {
     this.ctx = ctx;
+  }
+
+  /** Takes one token from the device's bucket; false when it is empty. */
+  private allow(key: string, now: number): boolean {
+    const rate = this.ctx.limits.maxMessagesPerDevicePerS;
+    const cap = rate * 10;
+    const b = this.buckets.get(key);
+    if (!b) {
+      this.buckets.set(key, [cap - 1, now]);
+      return true;
+    }
+    b[0] = Math.min(cap, b[0] + ((now - b[1]) * rate) / 1000);
+    b[1] = now;
+    if (b[0] < 1) return false;
+    b[0] -= 1;
+    return true;
   }
 
   /** One MQTT message from `rg/v1/{tenant}/{kind}/{deviceId}/{channel}`. */
@@ -79,6 +102,9 @@ export class Pipeline {
     if (!device) return this.reject('unknown_device', `device ${tenant}/${deviceId} is not registered`, info);
     if (device.kind !== kind) {
       return this.reject('kind_mismatch', `device ${tenant}/${deviceId} is registered as ${device.kind}, topic says ${kind}`, info);
+    }
+    if (!this.allow(`${tenant}\u0000${deviceId}`, this.ctx.clock.now())) {
+      return this.reject('rate_limited', `device ${tenant}/${deviceId} sends more than ${this.ctx.limits.maxMessagesPerDevicePerS} messages per second`, info);
     }
     let json: unknown;
     try {

@@ -17,6 +17,8 @@ export interface AlertStreamOptions {
   replayPageSize?: number;
   /** A client whose unsent data exceeds this is disconnected (it resumes with `since`), bytes. Default 8 MiB. */
   maxBufferedBytes?: number;
+  /** Ping interval; a client that misses one pong is disconnected, ms. Default 30 000. */
+  pingIntervalMs?: number;
 }
 
 /** Messages the server sends, one JSON object per WebSocket text frame. */
@@ -84,7 +86,20 @@ export async function alertStreamRoutes(app: FastifyInstance, opts: AlertStreamO
       if (replaying) pending.push(ev);
       else deliver(ev);
     });
+    // Idle timeout: a ping every 30 s; a client that did not answer the previous one is dropped (it resumes with since).
+    let alive = true;
+    socket.on('pong', () => (alive = true));
+    const heartbeat = setInterval(() => {
+      if (!alive) {
+        socket.terminate();
+        return;
+      }
+      alive = false;
+      socket.ping();
+    }, opts.pingIntervalMs ?? 30_000);
+    heartbeat.unref();
     socket.on('close', () => {
+      clearInterval(heartbeat);
       opts.bus.removeOwner(owner);
       opts.metrics.wsClients.dec();
     });

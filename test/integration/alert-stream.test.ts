@@ -34,7 +34,7 @@ let gw: TestGateway;
 describe('alert stream', () => {
   beforeAll(async () => {
     // Flapping detection would hold the many flips the second test makes; it is tested on its own elsewhere.
-    gw = await startTestGateway({ ALERT_FLAP_FLIPS: '100000' });
+    gw = await startTestGateway({ ALERT_FLAP_FLIPS: '100000', INGEST_MAX_MESSAGES_PER_DEVICE_PER_S: '100000' });
   });
   afterAll(async () => {
     await gw?.stop();

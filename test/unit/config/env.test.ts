@@ -86,7 +86,7 @@ describe('config/env', () => {
     expect(res.ok).toBe(true);
     if (!res.ok) return;
     expect(res.config).toEqual({
-      http: { host: '0.0.0.0', port: 8080 },
+      http: { host: '0.0.0.0', port: 8080, rateLimitPerMin: 600 },
       mqtt: { url: undefined, embedded: { host: '0.0.0.0', port: 1883 }, clientId: 'riskgate-ingest', username: undefined, password: undefined },
       dataDir: resolve('data'),
       store: { backend: 'sqlite', path: resolve('data', 'readings.db') },
@@ -97,7 +97,7 @@ describe('config/env', () => {
       notifiersFile: undefined,
       registrySeed: undefined,
       simFleet: undefined,
-      ingest: { maxPayloadBytes: 65_536, maxFutureMs: 300_000, maxAgeMs: 7 * 86_400_000, deadLetterCapacity: 1000 },
+      ingest: { maxPayloadBytes: 65_536, maxFutureMs: 300_000, maxAgeMs: 7 * 86_400_000, deadLetterCapacity: 1000, maxMessagesPerDevicePerS: 50 },
       log: { level: 'info', pretty: false },
     });
   });
