@@ -9,6 +9,7 @@ import { loadNotifierConfig } from './alerts/notifiers/notifier-config.js';
 import { NotificationService } from './alerts/notifiers/webhook-notifier.js';
 import { alertRoutes } from './api/alert-routes.js';
 import { tokenRoutes } from './api/token-routes.js';
+import { httpIngestRoutes } from './ingest/http/http-ingest-routes.js';
 import { installAuthHook } from './auth/auth-hook.js';
 import { TokenStore } from './auth/token-store.js';
 import { ruleRoutes } from './api/rule-routes.js';
@@ -260,6 +261,7 @@ export class Gateway {
       registry: this.registry,
     });
     await app.register(tokenRoutes, { tokens: this.tokens });
+    await app.register(httpIngestRoutes, { pipeline: this.pipeline, registry: this.registry });
     await app.register(alertRoutes, { store: this.alertStore, service: this.alerts, registry: this.registry });
     await app.register(ruleRoutes, { engine: () => this.rules, watcher: () => this.ruleWatcher });
     app.get('/api/v1/notifications/dead-letters', async () => ({

@@ -5,7 +5,7 @@ import { parseTopic } from '../ingest/mqtt/topics.js';
 import type { Clock } from '../lib/clock.js';
 import type { Metrics } from '../lib/metrics.js';
 import type { DeviceRegistry } from '../registry/device-registry.js';
-import { payloadExcerpt, type DeadLetterLog, type RejectReason } from './dead-letters.js';
+import { REJECT_REASONS, payloadExcerpt, type DeadLetterLog, type RejectReason } from './dead-letters.js';
 import type { Channel, Reading } from './reading.js';
 
 /** A downstream stage that takes accepted readings (storage, rules). Must not throw; failures are its own outcome. */
@@ -45,12 +45,22 @@ export interface PipelineContext {
   sinks: ReadingSink[];
 }
 
-interface RejectInfo {
+/** One reject as the sender is told it (HTTP ingest answers with these). */
+export interface RejectSummary {
+  reason: RejectReason;
+  code: string;
+  path?: string;
+  message: string;
+}
+
+/** Where a message came from; `errors`, when given, collects a summary of each reject for the sender. */
+export interface RejectInfo {
   source: string;
   topic?: string;
   tenant?: string;
   deviceId?: string;
   payload?: Buffer;
+  errors?: RejectSummary[];
 }
 
 /**
@@ -92,6 +102,15 @@ export class Pipeline {
     if (!t.ok) return this.reject('bad_topic', t.reason, info);
     this.ctx.metrics.mqttMessages.inc({ channel: t.topic.channel });
     return this.ingestDevicePayload(t.topic.tenant, t.topic.kind, t.topic.deviceId, t.topic.channel, payload, info);
+  }
+
+  /** One HTTP ingest message (webhook); `errors` receives a summary of each reject for the response. */
+  ingestHttp(tenant: string, kind: string, deviceId: string, channel: Channel, payload: Buffer, errors: RejectSummary[]): IngestOutcome {
+    const info: RejectInfo = { source: 'http', topic: `http:/api/v1/ingest/${tenant}/${kind}/${deviceId}`, payload, errors };
+    if (payload.length > this.ctx.limits.maxPayloadBytes) {
+      return this.reject('payload_too_large', `payload is ${payload.length} bytes, limit ${this.ctx.limits.maxPayloadBytes}`, info);
+    }
+    return this.ingestDevicePayload(tenant, kind, deviceId, channel, payload, info);
   }
 
   /** A payload already attributed to a device (MQTT after the topic, HTTP webhook). */
@@ -185,6 +204,7 @@ export class Pipeline {
       payloadBytes: info.payload?.length,
     });
     this.ctx.metrics.deadLetters.set(this.ctx.deadLetters.size);
+    info.errors?.push({ reason, code: REJECT_REASONS[reason], path, message });
     return { accepted: 0, rejected: 1 };
   }
 }
