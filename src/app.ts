@@ -239,7 +239,7 @@ export class Gateway {
       logController: new LogController({ disableRequestLogging: true }),
       bodyLimit: 1024 * 1024,
     });
-    installErrorHandler(app);
+    installErrorHandler(app, this.metrics);
     await app.register(helmet, { global: true });
     installAuthHook(app, this.tokens);
     // Per token (or per address before authentication); probes and metrics are not limited. Runs after the auth hook.
