@@ -8,7 +8,13 @@ import { AlertStore } from './alerts/alert-store.js';
 import { loadNotifierConfig } from './alerts/notifiers/notifier-config.js';
 import { NotificationService } from './alerts/notifiers/webhook-notifier.js';
 import { alertRoutes } from './api/alert-routes.js';
+import { registryRoutes } from './api/registry-routes.js';
+import { statsRoutes } from './api/stats-routes.js';
 import { tokenRoutes } from './api/token-routes.js';
+import { DeviceActivity } from './registry/device-activity.js';
+import { RegionStore } from './registry/region-store.js';
+import { SiteStore } from './registry/site-store.js';
+import { TenantStore } from './registry/tenant-store.js';
 import { httpIngestRoutes } from './ingest/http/http-ingest-routes.js';
 import { installAuthHook } from './auth/auth-hook.js';
 import { TokenStore } from './auth/token-store.js';
@@ -76,6 +82,10 @@ export class Gateway {
   ruleWatcher?: RuleWatcher;
   notifications?: NotificationService;
   tokens!: TokenStore;
+  tenants!: TenantStore;
+  regions!: RegionStore;
+  sites!: SiteStore;
+  activity!: DeviceActivity;
   /** The admin token created on the first start (no admin token existed); shown once, never stored in clear. */
   bootstrapToken?: string;
   /** Run the engine's tick and persistence timers (tests that drive `rules.tick()` by hand turn them off). */
@@ -114,7 +124,15 @@ export class Gateway {
     this.db = openSqlite(join(config.dataDir, 'riskgate.db'));
     this.registry = new DeviceRegistry(this.db);
     this.registry.start();
+    this.regions = new RegionStore(this.db);
+    this.regions.start();
+    this.tenants = new TenantStore(this.db);
+    this.tenants.start();
+    this.sites = new SiteStore(this.db);
+    this.sites.start();
     const fleet = this.seed();
+    this.activity = new DeviceActivity({ clock: this.clock, db: this.db, logger });
+    this.activity.start({ timers: this.timers });
 
     this.tokens = new TokenStore(this.db);
     this.tokens.start();
@@ -194,7 +212,7 @@ export class Gateway {
       deadLetters: this.deadLetters,
       clock: this.clock,
       limits: config.ingest,
-      sinks: [new StoreSink(this.batcher), this.rules],
+      sinks: [new StoreSink(this.batcher), this.rules, this.activity],
     });
 
     this.http = await this.buildHttp();
@@ -226,6 +244,7 @@ export class Gateway {
       if (!file) continue;
       const res = loadDeviceFile(file);
       if (!res.ok) throw new RiskgateError('RG_ERR_CONFIG_INVALID', `invalid device file:\n${res.problems.map((p) => `  ${formatYamlProblem(p)}`).join('\n')}`, res.problems);
+      for (const t of res.tenants) if (!this.tenants.get(t.tenant)) this.tenants.create(t);
       this.registry.upsert(res.devices.map((d) => d.device));
       if (file === this.config.simFleet) fleet = res.devices;
       this.logger.info({ file, devices: res.devices.length }, 'devices registered from file');
@@ -261,6 +280,8 @@ export class Gateway {
       registry: this.registry,
     });
     await app.register(tokenRoutes, { tokens: this.tokens });
+    await app.register(registryRoutes, { registry: this.registry, tenants: this.tenants, regions: this.regions, sites: this.sites, activity: this.activity });
+    await app.register(statsRoutes, { registry: this.registry, activity: this.activity, tenants: this.tenants, regions: this.regions, clock: this.clock });
     await app.register(httpIngestRoutes, { pipeline: this.pipeline, registry: this.registry });
     await app.register(alertRoutes, { store: this.alertStore, service: this.alerts, registry: this.registry });
     await app.register(ruleRoutes, { engine: () => this.rules, watcher: () => this.ruleWatcher });
@@ -299,6 +320,7 @@ export class Gateway {
     await step('broker', () => this.broker?.stop());
     await step('http', () => this.http?.close());
     await step('notifications', () => this.notifications?.stop());
+    await step('activity', () => this.activity?.stop());
     await step('batcher', () => this.batcher?.stop());
     await step('writer', () => this.writer?.stop());
     this.bus.removeOwner(this);

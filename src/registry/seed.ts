@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { loadYamlFile, type YamlProblem } from '../config/yaml-file.js';
 import { DEVICE_INPUT_SCHEMA, deviceFromInput, type Device } from './device-registry.js';
+import { TENANT_INPUT_SCHEMA, type TenantInput } from './tenant-store.js';
 
 /** A device in a fleet or seed file: the registry record plus an optional simulation profile (src/sim). */
 export const FLEET_DEVICE_SCHEMA = DEVICE_INPUT_SCHEMA.extend({ sim: z.unknown().optional() });
@@ -10,8 +11,15 @@ export const DEVICE_FILE_SCHEMA = z.strictObject({
   description: z.string().optional(),
   /** Defaults applied to every device of the file. */
   defaults: z.record(z.string(), z.unknown()).optional(),
+  /** Enterprises the devices belong to (registered when missing). */
+  tenants: z.array(TENANT_INPUT_SCHEMA).optional(),
   devices: z.array(z.record(z.string(), z.unknown())).min(1),
 });
+
+export interface DeviceFile {
+  tenants: TenantInput[];
+  devices: FleetDevice[];
+}
 
 export interface FleetDevice {
   device: Device;
@@ -19,7 +27,7 @@ export interface FleetDevice {
 }
 
 /** Loads a YAML (or JSON) device file: every problem reported as file:line. */
-export function loadDeviceFile(path: string, display = path): { ok: true; devices: FleetDevice[] } | { ok: false; problems: YamlProblem[] } {
+export function loadDeviceFile(path: string, display = path): ({ ok: true } & DeviceFile) | { ok: false; problems: YamlProblem[] } {
   const schema = DEVICE_FILE_SCHEMA.transform((f, ctx) => {
     const out: FleetDevice[] = [];
     f.devices.forEach((raw, i) => {
@@ -31,8 +39,8 @@ export function loadDeviceFile(path: string, display = path): { ok: true; device
       const { sim, ...input } = r.data;
       out.push({ device: deviceFromInput(input), sim });
     });
-    return out;
+    return { tenants: f.tenants ?? [], devices: out };
   });
   const res = loadYamlFile(path, schema, display);
-  return res.ok ? { ok: true, devices: res.value } : res;
+  return res.ok ? { ok: true, ...res.value } : res;
 }
