@@ -35,6 +35,9 @@ import { DeadLetterLog } from './pipeline/dead-letters.js';
 import type { GatewayEvents } from './pipeline/events.js';
 import { Pipeline } from './pipeline/pipeline.js';
 import { DeviceRegistry } from './registry/device-registry.js';
+import { CredentialStore } from './registry/credentials.js';
+import { brokerAuthRoutes } from './api/broker-auth-routes.js';
+import { credentialRoutes } from './api/credential-routes.js';
 import { loadDeviceFile, type FleetDevice } from './registry/seed.js';
 import { RuleEngine } from './rules/engine.js';
 import { loadRules } from './rules/loader.js';
@@ -69,6 +72,7 @@ export class Gateway {
   readonly deadLetters: DeadLetterLog;
   db!: SqliteDb;
   registry!: DeviceRegistry;
+  credentials!: CredentialStore;
   alertStore!: AlertStore;
   alerts!: AlertService;
   rules!: RuleEngine;
@@ -124,6 +128,8 @@ export class Gateway {
     this.db = openSqlite(join(config.dataDir, 'riskgate.db'));
     this.registry = new DeviceRegistry(this.db);
     this.registry.start();
+    this.credentials = new CredentialStore({ db: this.db, clock: this.clock });
+    this.credentials.start();
     this.regions = new RegionStore(this.db);
     this.regions.start();
     this.tenants = new TenantStore(this.db);
@@ -221,18 +227,34 @@ export class Gateway {
 
     let mqttUrl = config.mqtt.url;
     if (config.mqtt.embedded) {
-      this.broker = new EmbeddedBroker({ host: config.mqtt.embedded.host, port: config.mqtt.embedded.port, logger });
+      this.broker = new EmbeddedBroker({
+        host: config.mqtt.embedded.host,
+        port: config.mqtt.embedded.port,
+        logger,
+        credentials: this.credentials,
+        registry: this.registry,
+        allowAnonymous: config.mqtt.embedded.allowAnonymous,
+      });
       await this.broker.start();
       mqttUrl = `mqtt://127.0.0.1:${this.broker.port}`;
     }
+    // On the embedded broker the ingest uses the broker's in-memory internal identity; on an external one, MQTT_USERNAME/PASSWORD.
+    const mqttAuth = this.broker?.internalCredentials ?? { username: config.mqtt.username, password: config.mqtt.password };
     this.ingest = new MqttIngest(
-      { url: mqttUrl as string, clientId: config.mqtt.clientId, username: config.mqtt.username, password: config.mqtt.password, logger },
+      { url: mqttUrl as string, clientId: config.mqtt.clientId, ...mqttAuth, logger },
       this.pipeline,
     );
     await this.ingest.start();
 
     if (fleet.length > 0 && config.simFleet) {
-      this.simulator = new FleetSimulator({ devices: fleet, brokerUrl: mqttUrl as string, logger, clock: this.clock });
+      this.simulator = new FleetSimulator({
+        devices: fleet,
+        brokerUrl: mqttUrl as string,
+        logger,
+        clock: this.clock,
+        // Simulated devices get fresh credentials each start, like provisioned devices (the old ones stop working).
+        credentialsFor: (d) => this.credentials.issue(d.tenant, d.deviceId, { replace: true }),
+      });
       await this.simulator.start();
     }
   }
@@ -268,7 +290,8 @@ export class Gateway {
       max: this.config.http.rateLimitPerMin,
       timeWindow: 60_000,
       keyGenerator: (req) => req.principal?.tokenId ?? req.ip,
-      allowList: (req) => !req.url.startsWith('/api/'),
+      // EMQX asks the broker-auth endpoints on every connect/publish/subscribe: a 429 there would deny devices.
+      allowList: (req) => !req.url.startsWith('/api/') || req.url.startsWith('/api/v1/broker/'),
       errorResponseBuilder: (_req, ctx) => new RiskgateError('RG_ERR_RATE_LIMITED', `more than ${ctx.max} requests per minute for this token; retry in ${Math.ceil(ctx.ttl / 1000)} s`),
     });
     // Clients send nothing but control frames; anything larger than 4 KiB is refused (close 1009).
@@ -280,6 +303,14 @@ export class Gateway {
       registry: this.registry,
     });
     await app.register(tokenRoutes, { tokens: this.tokens });
+    const { username: mqttUser, password: mqttPassword } = this.config.mqtt;
+    await app.register(brokerAuthRoutes, {
+      credentials: this.credentials,
+      registry: this.registry,
+      secret: this.config.mqtt.brokerAuthSecret,
+      ingest: mqttUser && mqttPassword ? { username: mqttUser, password: mqttPassword } : undefined,
+    });
+    await app.register(credentialRoutes, { credentials: this.credentials, registry: this.registry });
     await app.register(registryRoutes, { registry: this.registry, tenants: this.tenants, regions: this.regions, sites: this.sites, activity: this.activity });
     await app.register(statsRoutes, { registry: this.registry, activity: this.activity, tenants: this.tenants, regions: this.regions, clock: this.clock });
     await app.register(httpIngestRoutes, { pipeline: this.pipeline, registry: this.registry });

@@ -5,6 +5,7 @@ import { loadRules } from '../rules/loader.js';
 import { runServer } from '../server.js';
 import { cliEnv } from '../config/env.js';
 import { watchStream } from './stream-watch.js';
+import { runExportMosquitto } from './export-mosquitto.js';
 import { tokenCommand } from './token-command.js';
 
 const USAGE = `riskgate <command>
@@ -16,6 +17,8 @@ const USAGE = `riskgate <command>
                                 (token: --token or RG_TOKEN)
   token create --role R --name N [--tenant T] [--regions 5101,…] [--device D] [--expires-in 30d]
   token list | token revoke <id>
+  export mosquitto --out DIR [--data-dir data] [--ingest-user U] [--ingest-password-file F]
+                                write a Mosquitto password file, ACL file and config snippet
                                 manage API tokens in the state database (--data-dir, default DATA_DIR or data)
 `;
 
@@ -42,6 +45,9 @@ async function main(argv: string[]): Promise<number> {
       await watchStream(values.url, values.since, token);
       return -1;
     }
+    case 'export':
+      if (rest[0] !== 'mosquitto') break;
+      return runExportMosquitto(rest.slice(1), { stdout: (s) => process.stdout.write(s), stderr: (s) => process.stderr.write(s) });
     case 'token':
       return tokenCommand(rest, cliEnv().DATA_DIR ?? 'data');
     default:

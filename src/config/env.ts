@@ -55,6 +55,8 @@ export const ENV_SCHEMA = z.object({
   MQTT_CLIENT_ID: z.string().trim().min(1).max(64).default('riskgate-ingest'),
   MQTT_USERNAME: optionalString,
   MQTT_PASSWORD: optionalString,
+  MQTT_BROKER_ALLOW_ANONYMOUS: bool.default(false),
+  BROKER_AUTH_SECRET: optionalString,
   DATA_DIR: z.string().trim().min(1).default('data'),
   INFLUX_URL: optionalString.pipe(url(['http:', 'https:']).optional()),
   INFLUX_API: z.enum(['v1', 'v2'], { message: 'must be v1 or v2' }).default('v1'),
@@ -100,7 +102,8 @@ export interface Config {
   mqtt: {
     /** External broker URL; undefined = the embedded aedes broker. */
     url?: string;
-    embedded: { host: string; port: number } | null;
+    embedded: { host: string; port: number; allowAnonymous: boolean } | null;
+    brokerAuthSecret?: string;
     clientId: string;
     username?: string;
     password?: string;
@@ -171,7 +174,8 @@ export function parseConfig(env: Record<string, string | undefined>): ConfigResu
       http: { host: e.HTTP_HOST, port: e.HTTP_PORT, rateLimitPerMin: e.HTTP_RATE_LIMIT_PER_MIN },
       mqtt: {
         url: e.MQTT_URL,
-        embedded: e.MQTT_URL ? null : { host: e.MQTT_BROKER_HOST, port: e.MQTT_BROKER_PORT },
+        embedded: e.MQTT_URL ? null : { host: e.MQTT_BROKER_HOST, port: e.MQTT_BROKER_PORT, allowAnonymous: e.MQTT_BROKER_ALLOW_ANONYMOUS },
+        brokerAuthSecret: e.BROKER_AUTH_SECRET,
         clientId: e.MQTT_CLIENT_ID,
         username: e.MQTT_USERNAME,
         password: e.MQTT_PASSWORD,

@@ -27,6 +27,8 @@ interface SimDevice {
   profile: SimProfile;
   rand: () => number;
   topic: string;
+  /** Its own connection when the fleet has per-device credentials. */
+  client?: MqttClient;
   timer?: NodeJS.Timeout;
   /** Distance driven along the route, metres. */
   odometerM: number;
@@ -40,6 +42,11 @@ export interface FleetSimulatorOptions {
   clock: Clock;
   /** Seed of every device's noise. Default 1. */
   seed?: number;
+  /**
+   * Per-device MQTT credentials, called once per simulated device at start: each device then has its own connection
+   * (client id = username), as real devices do. Absent: one anonymous connection for the whole fleet.
+   */
+  credentialsFor?: (device: FleetDevice['device']) => { username: string; password: string };
 }
 
 /** Publishes readings of every fleet device that has a `sim:` profile, over MQTT, like real devices would. */
@@ -70,7 +77,17 @@ export class FleetSimulator {
         odometerM: 0,
       });
     }
-    this.client = await mqtt.connectAsync(this.opts.brokerUrl, { clientId: `riskgate-sim-${process.pid}`, clean: true, reconnectPeriod: 1000 });
+    const credentialsFor = this.opts.credentialsFor;
+    if (credentialsFor) {
+      await Promise.all(
+        this.devices.map(async (d) => {
+          const { username, password } = credentialsFor(d.fleet.device);
+          d.client = await mqtt.connectAsync(this.opts.brokerUrl, { clientId: username, username, password, clean: true, reconnectPeriod: 1000 });
+        }),
+      );
+    } else {
+      this.client = await mqtt.connectAsync(this.opts.brokerUrl, { clientId: `riskgate-sim-${process.pid}`, clean: true, reconnectPeriod: 1000 });
+    }
     this.startedAt = this.opts.clock.now();
     for (const [i, d] of this.devices.entries()) {
       const everyMs = d.profile.interval_s * 1000;
@@ -122,7 +139,7 @@ export class FleetSimulator {
   }
 
   private tick(d: SimDevice): void {
-    const client = this.client;
+    const client = d.client ?? this.client;
     if (!client?.connected) return;
     const payload = this.payloadFor(d, this.opts.clock.now());
     client.publish(d.topic, JSON.stringify(payload), { qos: 1 }, (err) => {
@@ -136,9 +153,10 @@ export class FleetSimulator {
       if (d.timer) clearTimeout(d.timer);
       if (d.timer) clearInterval(d.timer);
     }
-    const client = this.client;
+    const clients = [this.client, ...this.devices.map((d) => d.client)].filter((c): c is MqttClient => c !== undefined);
     this.client = undefined;
-    if (client) await client.endAsync();
+    for (const d of this.devices) d.client = undefined;
+    await Promise.all(clients.map((c) => c.endAsync()));
   }
 }
 

@@ -91,8 +91,14 @@ describe('demo gateway (the run command\'s defaults)', () => {
   }, 90_000);
 
   test('the README\'s mosquitto_pub line raises an alert on the running demo', async () => {
+    const dev = 'jinjiang-homes/efm-board-02';
     const payload = JSON.stringify({ ts: Date.now(), data: { residual_current_ma: 420, temp_c: [41.5] } });
-    const r = spawnSync('mosquitto_pub', ['-h', '127.0.0.1', '-p', String(mqttPort), '-q', '1', '-t', 'rg/v1/jinjiang-homes/electrical_fire/efm-board-02/telemetry', '-m', payload], { encoding: 'utf8', timeout: 10_000 });
+    const pub = (args: string[]) => spawnSync('mosquitto_pub', ['-h', '127.0.0.1', '-p', String(mqttPort), '-q', '1', '-i', dev, '-t', 'rg/v1/jinjiang-homes/electrical_fire/efm-board-02/telemetry', '-m', payload, ...args], { encoding: 'utf8', timeout: 10_000 });
+    // Without a credential the broker refuses the connection (deny by default).
+    expect(pub([]).status).not.toBe(0);
+    const cred = await (await fetch(`http://127.0.0.1:${httpPort}/api/v1/devices/${dev}/credentials`, { method: 'POST', headers: { authorization: `Bearer ${token}` } })).json() as { password: string };
+    expect(pub(['-u', dev, '-P', 'wrong-password']).status).not.toBe(0);
+    const r = pub(['-u', dev, '-P', cred.password]);
     expect(r.status, r.stderr).toBe(0);
     await waitFor(async () => {
       const res = (await (await fetch(`http://127.0.0.1:${httpPort}/api/v1/alerts?device_id=efm-board-02&open=true`, { headers: { authorization: `Bearer ${token}` } })).json()) as { alerts: { rule_id: string; peak_value: number }[] };

@@ -42,6 +42,8 @@ export async function startTestGateway(env: Record<string, string> = {}, opts: {
     REGISTRY_SEED: FIXTURE_DEVICES,
     STORE_FLUSH_INTERVAL_MS: '50',
     LOG_LEVEL: 'silent',
+    // Ingest tests publish without credentials (some on deliberately bad topics); broker auth has its own tests.
+    MQTT_BROKER_ALLOW_ANONYMOUS: 'true',
     MQTT_CLIENT_ID: `rg-test-${process.pid}-${Math.random().toString(36).slice(2, 8)}`,
     ...env,
   });

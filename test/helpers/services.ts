@@ -68,12 +68,25 @@ export async function waitFor(fn: () => Promise<boolean> | boolean, opts: WaitFo
   }
 }
 
+/** Further Mosquitto configuration for {@link startMosquitto}. */
+export interface MosquittoExtraConfig {
+  /**
+   * Lines appended after the defaults; for a global option the later line wins (e.g. `allow_anonymous false`).
+   * `{config_dir}` stands for the directory the files below are written to.
+   */
+  lines: string[];
+  /** Files written beside mosquitto.conf, name → content (e.g. a password file and an ACL file). */
+  files?: Record<string, string>;
+}
+
 /**
- * Mosquitto 2 allowing anonymous clients, with persistence, so QoS1 messages for clean:false
- * sessions survive {@link RunningMosquitto.restart}. `opts.port` defaults to a free port.
+ * Mosquitto 2 allowing anonymous clients (unless `extraConfig` says otherwise), with persistence, so
+ * QoS1 messages for clean:false sessions survive {@link RunningMosquitto.restart}. `opts.port` defaults
+ * to a free port.
  */
-export async function startMosquitto(opts: { port?: number } = {}): Promise<RunningMosquitto> {
-  const conf = (listener: string, dataDir: string, logDest: string): string =>
+export async function startMosquitto(opts: { port?: number; extraConfig?: MosquittoExtraConfig } = {}): Promise<RunningMosquitto> {
+  const extra = opts.extraConfig;
+  const conf = (listener: string, dataDir: string, logDest: string, configDir: string): string =>
     [
       `listener ${listener}`,
       'allow_anonymous true',
@@ -82,6 +95,7 @@ export async function startMosquitto(opts: { port?: number } = {}): Promise<Runn
       `persistence_location ${dataDir}`, // must end with '/'
       'max_queued_messages 1000000', // QoS1 persistent sessions must not drop while a subscriber is away
       `log_dest ${logDest}`,
+      ...(extra?.lines ?? []).map((line) => line.replaceAll('{config_dir}', configDir)),
     ].join('\n') + '\n';
 
   if (await dockerAvailable()) {
@@ -89,7 +103,11 @@ export async function startMosquitto(opts: { port?: number } = {}): Promise<Runn
     const hostPort = opts.port ?? (await freePorts(1))[0]!;
     // A fixed host binding keeps the port across container.restart().
     const container = await new GenericContainer('eclipse-mosquitto:2')
-      .withCopyContentToContainer([{ content: conf('1883', '/mosquitto/data/', 'stdout'), target: '/mosquitto/config/mosquitto.conf' }])
+      .withCopyContentToContainer([
+        { content: conf('1883', '/mosquitto/data/', 'stdout', '/mosquitto/config'), target: '/mosquitto/config/mosquitto.conf' },
+        // Readable by the image's mosquitto user, which does not own copied files.
+        ...Object.entries(extra?.files ?? {}).map(([name, content]) => ({ content, target: `/mosquitto/config/${name}`, mode: 0o644 })),
+      ])
       .withExposedPorts({ container: 1883, host: hostPort })
       .withWaitStrategy(Wait.forListeningPorts())
       .withStartupTimeout(60_000)
@@ -101,7 +119,8 @@ export async function startMosquitto(opts: { port?: number } = {}): Promise<Runn
   const dir = await mkdtemp(join(tmpdir(), 'rg-mosquitto-'));
   const port = opts.port ?? (await freePorts(1))[0]!;
   const confPath = join(dir, 'mosquitto.conf');
-  const lines = conf(`${port} ${HOST}`, `${dir}/`, `file ${join(dir, 'mosquitto.log')}`);
+  for (const [name, content] of Object.entries(extra?.files ?? {})) await writeFile(join(dir, name), content, { mode: 0o600 });
+  const lines = conf(`${port} ${HOST}`, `${dir}/`, `file ${join(dir, 'mosquitto.log')}`, dir);
   // Run as root, Mosquitto would drop to user "mosquitto", which cannot write our 0700 temp dir.
   await writeFile(confPath, process.getuid?.() === 0 ? `${lines}user root\n` : lines);
   const spec: ProcessSpec = {

@@ -87,7 +87,7 @@ describe('config/env', () => {
     if (!res.ok) return;
     expect(res.config).toEqual({
       http: { host: '0.0.0.0', port: 8080, rateLimitPerMin: 600 },
-      mqtt: { url: undefined, embedded: { host: '0.0.0.0', port: 1883 }, clientId: 'riskgate-ingest', username: undefined, password: undefined },
+      mqtt: { url: undefined, embedded: { host: '0.0.0.0', port: 1883, allowAnonymous: false }, brokerAuthSecret: undefined, clientId: 'riskgate-ingest', username: undefined, password: undefined },
       dataDir: resolve('data'),
       store: { backend: 'sqlite', path: resolve('data', 'readings.db') },
       batch: { maxBatchPoints: 5000, flushIntervalMs: 1000, maxPendingPoints: 200_000 },
@@ -170,7 +170,7 @@ describe('config/env', () => {
   });
 
   test('an empty MQTT_URL keeps the embedded broker', () => {
-    expect(ok({ MQTT_URL: '' }).mqtt.embedded).toEqual({ host: '0.0.0.0', port: 1883 });
+    expect(ok({ MQTT_URL: '' }).mqtt.embedded).toEqual({ host: '0.0.0.0', port: 1883, allowAnonymous: false });
   });
 });
 
