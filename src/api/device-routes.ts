@@ -1,4 +1,5 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { canSee, requireRole, requireScope, type Principal } from '../auth/principal.js';
 import { KIND_NAMES } from '../kinds/kind.js';
@@ -36,6 +37,7 @@ const byKey = (a: Device, b: Device): number => (a.tenant === b.tenant ? (a.devi
 
 /** Devices: CRUD and bulk import (CSV or JSON). Registered by registryRoutes. */
 export async function deviceRoutes(app: FastifyInstance, opts: RegistryRoutesOptions): Promise<void> {
+  const r = app.withTypeProvider<ZodTypeProvider>();
   const { registry } = opts;
   // Bytes, decoded by the import route: Excel on a Chinese Windows saves CSV as GBK, not UTF-8.
   app.addContentTypeParser(['text/csv', 'application/csv'], { parseAs: 'buffer', bodyLimit: IMPORT_BODY_LIMIT_BYTES }, (_req, body, done) => done(null, body));
@@ -48,23 +50,23 @@ export async function deviceRoutes(app: FastifyInstance, opts: RegistryRoutesOpt
     return device;
   };
 
-  app.get('/api/v1/devices', async (req) => {
+  r.get('/api/v1/devices', { schema: { querystring: DEVICE_LIST } }, async (req) => {
     const p = requireRole(req, READERS);
-    const q = parseRequest(DEVICE_LIST, req.query, 'query');
+    const q = req.query;
     const visible = registry.list({ tenant: q.tenant, kind: q.kind, region: q.region, site: q.site }).filter((d) => canSee(p, deviceScope(d)));
     const { items, ...rest } = page(visible.sort(byKey), q);
     return { devices: items.map(deviceJson), ...rest };
   });
 
-  app.get('/api/v1/devices/:tenant/:device_id', async (req) => {
+  r.get('/api/v1/devices/:tenant/:device_id', { schema: { params: DEVICE_PARAMS } }, async (req) => {
     const p = requireRole(req, READERS);
-    const { tenant, device_id } = parseRequest(DEVICE_PARAMS, req.params, 'params');
+    const { tenant, device_id } = req.params;
     return { device: deviceJson(visibleOr404(p, registry.get(tenant, device_id), deviceScope, `device ${tenant}/${device_id}`)) };
   });
 
-  app.post('/api/v1/devices', async (req, reply) => {
+  r.post('/api/v1/devices', { schema: { body: DEVICE_CREATE_SCHEMA } }, async (req, reply) => {
     const p = requireRole(req, TENANT_WRITERS);
-    const b = parseRequest(DEVICE_CREATE_SCHEMA, req.body ?? {}, 'body');
+    const b = req.body;
     requireScope(p, { tenant: b.tenant }, `tenant ${b.tenant}`);
     const device = registry.create(resolveOrThrow(deviceFromCreate(b)));
     audit(req, p, 'device.created', { tenant: device.tenant, device_id: device.deviceId, kind: device.kind, region: device.region });
@@ -75,6 +77,8 @@ export async function deviceRoutes(app: FastifyInstance, opts: RegistryRoutesOpt
     app.route({
       method,
       url: '/api/v1/devices/:tenant/:device_id',
+      // Validated by the type provider; the handler narrows the (method-dependent) types again.
+      schema: { params: DEVICE_PARAMS, body: method === 'PUT' ? DEVICE_REPLACE_SCHEMA : DEVICE_PATCH_SCHEMA },
       handler: async (req) => {
         const p = requireRole(req, TENANT_WRITERS);
         const { tenant, device_id } = parseRequest(DEVICE_PARAMS, req.params, 'params');
@@ -93,9 +97,9 @@ export async function deviceRoutes(app: FastifyInstance, opts: RegistryRoutesOpt
     });
   }
 
-  app.delete('/api/v1/devices/:tenant/:device_id', async (req) => {
+  r.delete('/api/v1/devices/:tenant/:device_id', { schema: { params: DEVICE_PARAMS } }, async (req) => {
     const p = requireRole(req, TENANT_WRITERS);
-    const { tenant, device_id } = parseRequest(DEVICE_PARAMS, req.params, 'params');
+    const { tenant, device_id } = req.params;
     visibleOr404(p, registry.get(tenant, device_id), deviceScope, `device ${tenant}/${device_id}`);
     const device = registry.delete(tenant, device_id) as Device;
     opts.activity?.forget(tenant, device_id);
@@ -103,9 +107,9 @@ export async function deviceRoutes(app: FastifyInstance, opts: RegistryRoutesOpt
     return { device: deviceJson(device) };
   });
 
-  app.post('/api/v1/devices/import', { bodyLimit: IMPORT_BODY_LIMIT_BYTES }, async (req) => {
+  r.post('/api/v1/devices/import', { bodyLimit: IMPORT_BODY_LIMIT_BYTES, schema: { querystring: IMPORT_QUERY } }, async (req) => {
     const p = requireRole(req, TENANT_WRITERS);
-    const q = parseRequest(IMPORT_QUERY, req.query, 'query');
+    const q = req.query;
     // text/csv arrives as bytes (see the parser above); text/plain as a string, taken as CSV too.
     const rows = Buffer.isBuffer(req.body) ? readCsvRows(decodeCsv(req)) : typeof req.body === 'string' ? readCsvRows(req.body) : readJsonRows(req.body);
     const resolve = deviceResolver(opts);

@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { canSee, requireRole, requireScope } from '../auth/principal.js';
 import { RiskgateError } from '../lib/errors.js';
@@ -37,28 +38,29 @@ const siteScope = (s: Site) => ({ tenant: s.tenant, region: s.region });
  * outside the caller's scope answers 404 as if it did not exist (docs/registry.md).
  */
 export async function registryRoutes(app: FastifyInstance, opts: RegistryRoutesOptions): Promise<void> {
+  const r = app.withTypeProvider<ZodTypeProvider>();
   const { tenants, regions, sites, registry } = opts;
   const assertRegion = (field: string, code: string): void => {
     if (!regions.has(code)) throw badField(field, `region ${code} is not in the region tree (POST /api/v1/regions first)`);
   };
 
   // ── tenants ────────────────────────────────────────────────────────────────────────────────────────────────────────
-  app.get('/api/v1/tenants', async (req) => {
+  r.get('/api/v1/tenants', { schema: { querystring: TENANT_LIST } }, async (req) => {
     const p = requireRole(req, READERS);
-    const q = parseRequest(TENANT_LIST, req.query, 'query');
+    const q = req.query;
     const { items, ...rest } = page(tenants.list({ region: q.region }).filter((t) => canSee(p, tenantScope(t))), q);
     return { tenants: items, ...rest };
   });
 
-  app.get('/api/v1/tenants/:tenant', async (req) => {
+  r.get('/api/v1/tenants/:tenant', { schema: { params: TENANT_PARAMS } }, async (req) => {
     const p = requireRole(req, READERS);
-    const { tenant } = parseRequest(TENANT_PARAMS, req.params, 'params');
+    const { tenant } = req.params;
     return { tenant: visibleOr404(p, tenants.get(tenant), tenantScope, `tenant ${tenant}`) };
   });
 
-  app.post('/api/v1/tenants', async (req, reply) => {
+  r.post('/api/v1/tenants', { schema: { body: TENANT_INPUT_SCHEMA } }, async (req, reply) => {
     const p = requireRole(req, ADMINS);
-    const b = parseRequest(TENANT_INPUT_SCHEMA, req.body ?? {}, 'body');
+    const b = req.body;
     assertRegion('body.region', b.region);
     const t = tenants.create(b);
     audit(req, p, 'tenant.created', { tenant: t.tenant, uscc: t.uscc, region: t.region });
@@ -69,6 +71,8 @@ export async function registryRoutes(app: FastifyInstance, opts: RegistryRoutesO
     app.route({
       method,
       url: '/api/v1/tenants/:tenant',
+      // Validated by the type provider; the handler narrows the (method-dependent) types again.
+      schema: { params: TENANT_PARAMS, body: method === 'PUT' ? TENANT_REPLACE_SCHEMA : TENANT_PATCH_SCHEMA },
       handler: async (req) => {
         const p = requireRole(req, ADMINS);
         const { tenant } = parseRequest(TENANT_PARAMS, req.params, 'params');
@@ -84,9 +88,9 @@ export async function registryRoutes(app: FastifyInstance, opts: RegistryRoutesO
     });
   }
 
-  app.delete('/api/v1/tenants/:tenant', async (req) => {
+  r.delete('/api/v1/tenants/:tenant', { schema: { params: TENANT_PARAMS } }, async (req) => {
     const p = requireRole(req, ADMINS);
-    const { tenant } = parseRequest(TENANT_PARAMS, req.params, 'params');
+    const { tenant } = req.params;
     const t = tenants.get(tenant);
     if (!t) throw new RiskgateError('RG_ERR_API_NOT_FOUND', `no tenant ${tenant}`);
     const devices = registry.list({ tenant }).length;
@@ -98,23 +102,23 @@ export async function registryRoutes(app: FastifyInstance, opts: RegistryRoutesO
   });
 
   // ── regions: reference data, readable by every reader ──────────────────────────────────────────────────────────────
-  app.get('/api/v1/regions', async (req) => {
+  r.get('/api/v1/regions', { schema: { querystring: REGION_LIST } }, async (req) => {
     requireRole(req, READERS);
-    const q = parseRequest(REGION_LIST, req.query, 'query');
+    const q = req.query;
     return { regions: regions.list(q) };
   });
 
-  app.get('/api/v1/regions/:code', async (req) => {
+  r.get('/api/v1/regions/:code', { schema: { params: REGION_PARAMS } }, async (req) => {
     requireRole(req, READERS);
-    const { code } = parseRequest(REGION_PARAMS, req.params, 'params');
+    const { code } = req.params;
     const region = regions.get(code);
     if (!region) throw new RiskgateError('RG_ERR_API_NOT_FOUND', `no region ${code}`);
     return { region, path: regions.path(code), children: regions.list({ parent: code }) };
   });
 
-  app.post('/api/v1/regions', async (req, reply) => {
+  r.post('/api/v1/regions', { schema: { body: REGION_INPUT_SCHEMA } }, async (req, reply) => {
     const p = requireRole(req, ADMINS);
-    const b = parseRequest(REGION_INPUT_SCHEMA, req.body ?? {}, 'body');
+    const b = req.body;
     const region = regions.create(b);
     audit(req, p, 'region.created', { code: region.code, name: region.name });
     return reply.status(201).send({ region });
@@ -124,6 +128,8 @@ export async function registryRoutes(app: FastifyInstance, opts: RegistryRoutesO
     app.route({
       method,
       url: '/api/v1/regions/:code',
+      // Validated by the type provider; the handler narrows the (method-dependent) types again.
+      schema: { params: REGION_PARAMS, body: REGION_PATCH_SCHEMA },
       handler: async (req) => {
         const p = requireRole(req, ADMINS);
         const { code } = parseRequest(REGION_PARAMS, req.params, 'params');
@@ -136,9 +142,9 @@ export async function registryRoutes(app: FastifyInstance, opts: RegistryRoutesO
     });
   }
 
-  app.delete('/api/v1/regions/:code', async (req) => {
+  r.delete('/api/v1/regions/:code', { schema: { params: REGION_PARAMS } }, async (req) => {
     const p = requireRole(req, ADMINS);
-    const { code } = parseRequest(REGION_PARAMS, req.params, 'params');
+    const { code } = req.params;
     const region = regions.get(code);
     if (!region) throw new RiskgateError('RG_ERR_API_NOT_FOUND', `no region ${code}`);
     const used = { tenants: tenants.countInRegion(code), sites: sites.countInRegion(code), devices: registry.list({ region: code }).length };
@@ -149,22 +155,22 @@ export async function registryRoutes(app: FastifyInstance, opts: RegistryRoutesO
   });
 
   // ── sites ──────────────────────────────────────────────────────────────────────────────────────────────────────────
-  app.get('/api/v1/sites', async (req) => {
+  r.get('/api/v1/sites', { schema: { querystring: SITE_LIST } }, async (req) => {
     const p = requireRole(req, READERS);
-    const q = parseRequest(SITE_LIST, req.query, 'query');
+    const q = req.query;
     const { items, ...rest } = page(sites.list({ tenant: q.tenant, region: q.region }).filter((s) => canSee(p, siteScope(s))), q);
     return { sites: items, ...rest };
   });
 
-  app.get('/api/v1/sites/:tenant/:site', async (req) => {
+  r.get('/api/v1/sites/:tenant/:site', { schema: { params: SITE_PARAMS } }, async (req) => {
     const p = requireRole(req, READERS);
-    const { tenant, site } = parseRequest(SITE_PARAMS, req.params, 'params');
+    const { tenant, site } = req.params;
     return { site: visibleOr404(p, sites.get(tenant, site), siteScope, `site ${tenant}/${site}`) };
   });
 
-  app.post('/api/v1/sites', async (req, reply) => {
+  r.post('/api/v1/sites', { schema: { body: SITE_INPUT_SCHEMA } }, async (req, reply) => {
     const p = requireRole(req, TENANT_WRITERS);
-    const b = parseRequest(SITE_INPUT_SCHEMA, req.body ?? {}, 'body');
+    const b = req.body;
     requireScope(p, { tenant: b.tenant }, `tenant ${b.tenant}`);
     const t = tenants.get(b.tenant);
     if (!t) throw badField('body.tenant', `tenant ${b.tenant} is not registered`);
@@ -179,6 +185,8 @@ export async function registryRoutes(app: FastifyInstance, opts: RegistryRoutesO
     app.route({
       method,
       url: '/api/v1/sites/:tenant/:site',
+      // Validated by the type provider; the handler narrows the (method-dependent) types again.
+      schema: { params: SITE_PARAMS, body: method === 'PUT' ? SITE_REPLACE_SCHEMA : SITE_PATCH_SCHEMA },
       handler: async (req) => {
         const p = requireRole(req, TENANT_WRITERS);
         const { tenant, site } = parseRequest(SITE_PARAMS, req.params, 'params');
@@ -193,9 +201,9 @@ export async function registryRoutes(app: FastifyInstance, opts: RegistryRoutesO
     });
   }
 
-  app.delete('/api/v1/sites/:tenant/:site', async (req) => {
+  r.delete('/api/v1/sites/:tenant/:site', { schema: { params: SITE_PARAMS } }, async (req) => {
     const p = requireRole(req, TENANT_WRITERS);
-    const { tenant, site } = parseRequest(SITE_PARAMS, req.params, 'params');
+    const { tenant, site } = req.params;
     const s = visibleOr404(p, sites.get(tenant, site), siteScope, `site ${tenant}/${site}`);
     const devices = registry.list({ tenant, site }).length;
     if (devices > 0) throw new RiskgateError('RG_ERR_CONFLICT', `site ${tenant}/${site} still has ${devices} devices; move or delete them first`);

@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { canSee, requireRole } from '../auth/principal.js';
 import { KINDS } from '../kinds/index.js';
@@ -10,7 +11,6 @@ import type { DeviceRegistry } from '../registry/device-registry.js';
 import { onlineStats, type OnlineStatsRow } from '../registry/online-stats.js';
 import { REGION_CODE, type RegionStore } from '../registry/region-store.js';
 import { REGISTRY_ID, type TenantStore } from '../registry/tenant-store.js';
-import { parseRequest } from './http-errors.js';
 import { READERS } from './registry-access.js';
 
 /** What the stats routes read. */
@@ -35,6 +35,7 @@ const DURATION = z.string().refine((v) => (parseDurationMs(v) ?? 0) > 0, { messa
  * docs/registry.md defines both figures.
  */
 export async function statsRoutes(app: FastifyInstance, opts: StatsRoutesOptions): Promise<void> {
+  const r = app.withTypeProvider<ZodTypeProvider>();
   const clock = opts.clock ?? systemClock;
   const maxWindowMs = opts.activity.options.retentionMs;
   const query = z.strictObject({
@@ -47,9 +48,9 @@ export async function statsRoutes(app: FastifyInstance, opts: StatsRoutesOptions
     k: z.coerce.number().min(1).max(100).default(DEFAULT_ONLINE_STATS.heartbeatFactor),
   });
 
-  app.get('/api/v1/stats/online', async (req) => {
+  r.get('/api/v1/stats/online', { schema: { querystring: query } }, async (req) => {
     const p = requireRole(req, READERS);
-    const q = parseRequest(query, req.query, 'query');
+    const q = req.query;
     const windowMs = parseDurationMs(q.window) as number;
     const devices = opts.registry.list({ tenant: q.tenant, region: q.region, kind: q.kind }).filter((d) => canSee(p, { tenant: d.tenant, region: d.region ?? null, deviceId: d.deviceId }));
     const stats = onlineStats(devices, opts.activity, { groupBy: q.group_by, regionLevel: q.level, now: clock.now(), windowMs, heartbeatFactor: q.k });
