@@ -111,6 +111,19 @@ describe('demo gateway (the run command\'s defaults)', () => {
     expect((logs.match(/rgt_[A-Za-z0-9_-]{40,}/g) ?? []).every((t) => t === token)).toBe(true);
   });
 
+  test('riskgate token create/revoke work against the running gateway at once', async () => {
+    const cli = (args: string[]) => spawnSync(process.execPath, ['--import', 'tsx', join(REPO_ROOT, 'src/cli/main.ts'), ...args], { cwd: REPO_ROOT, encoding: 'utf8', timeout: 30_000 });
+    const created = cli(['token', 'create', '--role', 'operator', '--name', 'duty-op', '--regions', '510104', '--data-dir', dataDir]);
+    expect(created.status, created.stderr).toBe(0);
+    const opToken = (/rgt_[A-Za-z0-9_-]{40,}/.exec(created.stdout) as RegExpExecArray)[0];
+    const id = (/tok_[0-9a-f]{12}/.exec(created.stdout) as RegExpExecArray)[0];
+    const alerts = async () => fetch(`http://127.0.0.1:${httpPort}/api/v1/alerts`, { headers: { authorization: `Bearer ${opToken}` } });
+    const seen = (await (await alerts()).json()) as { alerts: { region: string }[] };
+    expect(seen.alerts.every((a) => a.region.startsWith('510104'))).toBe(true);
+    expect(cli(['token', 'revoke', id, '--data-dir', dataDir]).status).toBe(0);
+    expect((await alerts()).status).toBe(401);
+  });
+
   test('SIGTERM stops the gateway with exit code 0', async () => {
     const exited = new Promise<number | null>((r) => proc?.once('exit', (code) => r(code)));
     proc?.kill('SIGTERM');
