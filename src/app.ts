@@ -17,6 +17,7 @@ import { SiteStore } from './registry/site-store.js';
 import { TenantStore } from './registry/tenant-store.js';
 import { httpIngestRoutes } from './ingest/http/http-ingest-routes.js';
 import { installAuthHook } from './auth/auth-hook.js';
+import { requireRole } from './auth/principal.js';
 import { TokenStore } from './auth/token-store.js';
 import { ruleRoutes } from './api/rule-routes.js';
 import { installErrorHandler } from './api/http-errors.js';
@@ -234,6 +235,7 @@ export class Gateway {
         credentials: this.credentials,
         registry: this.registry,
         allowAnonymous: config.mqtt.embedded.allowAnonymous,
+        onRefused: (action) => this.metrics.mqttRefusals.inc({ action }),
       });
       await this.broker.start();
       mqttUrl = `mqtt://127.0.0.1:${this.broker.port}`;
@@ -282,6 +284,10 @@ export class Gateway {
     });
     installErrorHandler(app, this.metrics);
     await app.register(helmet, { global: true });
+    // Clients send nothing but control frames; anything larger than 4 KiB is refused (close 1009). Registered before
+    // the auth hook: its onRequest hook marks upgrade requests, so that a refused (401) upgrade's socket is destroyed;
+    // after the auth hook it never ran for them, and every refused upgrade held its socket open (and blocked close()).
+    await app.register(websocket, { options: { maxPayload: 4096 } });
     installAuthHook(app, this.tokens);
     // Per token (or per address before authentication); probes and metrics are not limited. Runs after the auth hook.
     await app.register(rateLimit, {
@@ -291,11 +297,13 @@ export class Gateway {
       timeWindow: 60_000,
       keyGenerator: (req) => req.principal?.tokenId ?? req.ip,
       // EMQX asks the broker-auth endpoints on every connect/publish/subscribe: a 429 there would deny devices.
-      allowList: (req) => !req.url.startsWith('/api/') || req.url.startsWith('/api/v1/broker/'),
+      allowList: (req) => {
+        // The route's pattern: a percent-encoded raw URL (`/%61pi/…`) must not escape the limit.
+        const path = req.routeOptions.url ?? req.url;
+        return !path.startsWith('/api/') || path.startsWith('/api/v1/broker/');
+      },
       errorResponseBuilder: (_req, ctx) => new RiskgateError('RG_ERR_RATE_LIMITED', `more than ${ctx.max} requests per minute for this token; retry in ${Math.ceil(ctx.ttl / 1000)} s`),
     });
-    // Clients send nothing but control frames; anything larger than 4 KiB is refused (close 1009).
-    await app.register(websocket, { options: { maxPayload: 4096 } });
     await app.register(opsRoutes, {
       metrics: this.metrics,
       deadLetters: this.deadLetters,
@@ -313,13 +321,14 @@ export class Gateway {
     await app.register(credentialRoutes, { credentials: this.credentials, registry: this.registry });
     await app.register(registryRoutes, { registry: this.registry, tenants: this.tenants, regions: this.regions, sites: this.sites, activity: this.activity });
     await app.register(statsRoutes, { registry: this.registry, activity: this.activity, tenants: this.tenants, regions: this.regions, clock: this.clock });
-    await app.register(httpIngestRoutes, { pipeline: this.pipeline, registry: this.registry });
+    await app.register(httpIngestRoutes, { pipeline: this.pipeline, registry: this.registry, metrics: this.metrics });
     await app.register(alertRoutes, { store: this.alertStore, service: this.alerts, registry: this.registry });
     await app.register(ruleRoutes, { engine: () => this.rules, watcher: () => this.ruleWatcher });
-    app.get('/api/v1/notifications/dead-letters', async () => ({
-      dead_letters: this.notifications?.deadLetters(100) ?? [],
-      stats: this.notifications?.stats() ?? [],
-    }));
+    // Admins only: the dead letters hold every tenant's alert payloads (no principal check let any token read them).
+    app.get('/api/v1/notifications/dead-letters', async (req) => {
+      requireRole(req, ['admin']);
+      return { dead_letters: this.notifications?.deadLetters(100) ?? [], stats: this.notifications?.stats() ?? [] };
+    });
     await app.register(alertStreamRoutes, { store: this.alertStore, bus: this.bus, metrics: this.metrics, logger: this.logger });
     return app;
   }

@@ -9,7 +9,7 @@ function bearer(req: FastifyRequest): string | undefined {
   const h = req.headers.authorization;
   if (typeof h === 'string' && h.startsWith('Bearer ')) return h.slice(7).trim();
   // Browsers cannot set headers on a WebSocket: the stream also takes ?access_token=.
-  if (req.url.startsWith('/api/v1/stream')) {
+  if ((req.routeOptions.url ?? req.url).startsWith('/api/v1/stream')) {
     const q = req.query as { access_token?: unknown } | undefined;
     if (typeof q?.access_token === 'string') return q.access_token;
   }
@@ -22,7 +22,9 @@ function bearer(req: FastifyRequest): string | undefined {
  */
 export function installAuthHook(app: FastifyInstance, tokens: TokenStore): void {
   app.addHook('onRequest', async (req) => {
-    const path = req.url.split('?')[0] ?? '';
+    // The matched route's pattern, not the raw URL: the router decodes `/%61pi/v1/…` to `/api/v1/…`, which the raw
+    // URL would have let past this hook without a token. The raw path only for requests that match no route.
+    const path = req.routeOptions.url ?? req.url.split('?')[0] ?? '';
     if (!path.startsWith('/api/') || PUBLIC_PREFIXES.some((p) => path.startsWith(p))) return;
     const token = bearer(req);
     if (!token) throw new RiskgateError('RG_ERR_AUTH_REQUIRED', 'send Authorization: Bearer <token>');

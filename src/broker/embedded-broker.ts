@@ -26,6 +26,8 @@ export interface EmbeddedBrokerOptions {
    * confined. Default false: no credentials, no connection.
    */
   allowAnonymous?: boolean;
+  /** Called once per refusal (connect, publish, subscribe), for the `riskgate_mqtt_refusals_total{action}` metric. */
+  onRefused?: (action: 'connect' | 'publish' | 'subscribe') => void;
 }
 
 const INGEST = { role: 'ingest' } as const;
@@ -137,6 +139,7 @@ export class EmbeddedBroker {
     const log = this.opts.logger;
     const refuse = (returnCode: 2 | 3 | 4 | 5, message: string): void => {
       log.info({ client: client.id, username, returnCode, reason: message }, 'mqtt connection refused');
+      this.opts.onRefused?.('connect');
       done(Object.assign(new Error(message), { returnCode: returnCode as AuthErrorCode }), false);
     };
     // [MQTT-3.1.2-19] no User Name flag: only an anonymous client, and only where allowed.
@@ -179,15 +182,20 @@ export class EmbeddedBroker {
   private authorizePublish(client: Client | null, packet: PublishPacket, done: (err?: Error | null) => void): void {
     // client is null for an obsolete will of a broker that is gone: nobody to hold to account, so no.
     const identity = client ? this.identityOf(client) : undefined;
-    if (!client || !identity) return done(new Error('publish refused: unknown client'));
+    if (!client || !identity) {
+      this.opts.onRefused?.('publish');
+      return done(new Error('publish refused: unknown client'));
+    }
     if (identity.role === 'anonymous') {
       // aedes' default: $SYS is the broker's [MQTT-4.7.2-1].
+      if (packet.topic.startsWith('$')) this.opts.onRefused?.('publish');
       return done(packet.topic.startsWith('$') ? new Error('publish refused: $ topics are reserved') : null);
     }
     const decision = authorizePublish(identity, packet.topic);
     if (decision.ok) return done(null);
     // [MQTT-3.3.5-2] MQTT 3.1.1 cannot tell the client; aedes closes the connection (Mosquitto acks and drops).
     this.opts.logger.warn({ client: client.id, topic: packet.topic.slice(0, 200), reason: decision.reason }, 'mqtt publish refused; closing the connection');
+    this.opts.onRefused?.('publish');
     done(new Error(`publish refused: ${decision.reason}`));
   }
 
@@ -197,6 +205,7 @@ export class EmbeddedBroker {
     const decision = identity ? authorizeSubscribe(identity, sub.topic) : { ok: false as const, reason: 'unknown client' };
     if (decision.ok) return done(null, sub);
     this.opts.logger.warn({ client: client.id, filter: sub.topic.slice(0, 200), reason: decision.reason }, 'mqtt subscription refused');
+    this.opts.onRefused?.('subscribe');
     // [MQTT-3.9.3] return code 0x80 (Failure) for this filter; the connection stays.
     done(null, null);
   }

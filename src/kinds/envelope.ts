@@ -35,6 +35,8 @@ export type EnvelopeResult = { ok: true; entries: EnvelopeEntry[]; rejects: Fiel
 export const MAX_BATCH_READINGS = 1000;
 
 const SINGLE_KEYS = new Set(['ts', 'seq', 'data']);
+/** Latest epoch ms a JavaScript Date can represent (ECMA-262 §21.4.1.1). */
+const MAX_EPOCH_MS = 8.64e15;
 /** Beijing time: a zone-less device time is GMT+8, no DST (domain.md §0, JT/T 808 §5.3 time field). */
 const DEVICE_ZONE_OFFSET_MS = 8 * 3_600_000;
 // Calendar date, `T` or space, time with optional fraction, optional zone (`Z`, `+08:00`, `+0800`, `+08`).
@@ -122,7 +124,9 @@ function parseEntry(obj: Record<string, unknown>, prefix: string): EnvelopeEntry
  * is Beijing time, GMT+8 (domain.md §0). The accepted time window is the pipeline's business, not checked here.
  */
 export function parseDeviceTime(value: string | number): number | undefined {
-  if (typeof value === 'number') return Number.isSafeInteger(value) && value >= 0 ? value : undefined;
+  // ECMA-262 §21.4.1.1: a Date holds at most 8.64e15 ms; a later epoch is no time (and made toISOString() throw
+  // in the pipeline's window check, which crashed the MQTT ingest on a single message).
+  if (typeof value === 'number') return Number.isSafeInteger(value) && value >= 0 && value <= MAX_EPOCH_MS ? value : undefined;
   const m = ISO_RE.exec(value);
   if (!m) return undefined;
   const [, y, mo, d, h, mi, s, frac, z, sign, oh, om] = m;

@@ -18,6 +18,7 @@ export interface Metrics {
   alertsInhibited: Counter<'reason'>;
   wsClients: Gauge;
   httpRejects: Counter<'code'>;
+  mqttRefusals: Counter<'action'>;
   deadLetters: Gauge;
   /** Alert notifications by notifier and outcome: `sent`, `retried` (one per retry scheduled), `dead_lettered`. */
   notifications: Counter<'notifier' | 'outcome'>;
@@ -46,6 +47,7 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}): Metrics 
     alertsOpen: new Gauge({ name: 'riskgate_alerts_open', help: 'Alerts not yet closed', registers }),
     alertsInhibited: new Counter({ name: 'riskgate_alerts_inhibited_total', help: 'Alerts not raised because an inhibiting alert was active, by reason', labelNames: ['reason'], registers }),
     httpRejects: new Counter({ name: 'riskgate_http_rejects_total', help: 'HTTP requests refused, by error code (validation, auth, scope, rate limit, not found)', labelNames: ['code'], registers }),
+    mqttRefusals: new Counter({ name: 'riskgate_mqtt_refusals_total', help: 'Embedded-broker refusals (bad credentials, out-of-scope publish or subscribe), by action', labelNames: ['action'], registers }),
     wsClients: new Gauge({ name: 'riskgate_ws_clients', help: 'Connected WebSocket stream clients', registers }),
     deadLetters: new Gauge({ name: 'riskgate_dead_letters', help: 'Entries held in the dead-letter log', registers }),
     notifications: new Counter({ name: 'riskgate_notifications_total', help: 'Alert notifications by notifier and outcome (sent, retried, dead_lettered)', labelNames: ['notifier', 'outcome'], registers }),

@@ -10,6 +10,7 @@ export const REJECT_REASONS = {
   payload_too_large: 'RG_ERR_INGEST_PAYLOAD_TOO_LARGE',
   timestamp_out_of_window: 'RG_ERR_INGEST_TIMESTAMP_OUT_OF_WINDOW',
   rate_limited: 'RG_ERR_RATE_LIMITED',
+  internal_error: 'RG_ERR_INTERNAL',
 } as const satisfies Record<string, ErrorCode>;
 
 export type RejectReason = keyof typeof REJECT_REASONS;

@@ -104,6 +104,11 @@ export class Pipeline {
     return this.ingestDevicePayload(t.topic.tenant, t.topic.kind, t.topic.deviceId, t.topic.channel, payload, info);
   }
 
+  /** A message the pipeline itself failed on (a bug): still counted and dead-lettered, never silently lost. */
+  internalFailure(topic: string, payload: Buffer, err: unknown): void {
+    this.reject('internal_error', `the gateway failed on this message: ${(err as Error)?.message ?? String(err)}`, { source: 'mqtt', topic, payload });
+  }
+
   /** One HTTP ingest message (webhook); `errors` receives a summary of each reject for the response. */
   ingestHttp(tenant: string, kind: string, deviceId: string, channel: Channel, payload: Buffer, errors: RejectSummary[]): IngestOutcome {
     const info: RejectInfo = { source: 'http', topic: `http:/api/v1/ingest/${tenant}/${kind}/${deviceId}`, payload, errors };

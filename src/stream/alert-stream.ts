@@ -39,6 +39,9 @@ export async function alertStreamRoutes(app: FastifyInstance, opts: AlertStreamO
   app.get<{ Querystring: { since?: string; tenant?: string; region?: string; kind?: string; max_level?: string } }>('/api/v1/stream', { websocket: true }, (socket: WebSocket, req) => {
     const p = req.principal;
     if (!p || p.role === 'device') {
+      // Counted and logged like every refused HTTP request (riskgate_http_rejects_total).
+      opts.metrics.httpRejects.inc({ code: 'RG_ERR_AUTH_FORBIDDEN' });
+      req.log.warn({ token: p?.tokenId, role: p?.role }, 'stream refused: not a user token');
       socket.close(1008, 'a user token (admin, operator or enterprise) is required');
       return;
     }

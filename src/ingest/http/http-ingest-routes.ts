@@ -3,6 +3,7 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { canSee, requireRole } from '../../auth/principal.js';
 import { RiskgateError } from '../../lib/errors.js';
+import type { Metrics } from '../../lib/metrics.js';
 import type { Pipeline, RejectSummary } from '../../pipeline/pipeline.js';
 import type { Channel } from '../../pipeline/reading.js';
 import type { DeviceRegistry } from '../../registry/device-registry.js';
@@ -16,6 +17,8 @@ export const MAX_HTTP_BATCH_ITEMS = 1000;
 export interface HttpIngestOptions {
   pipeline: Pipeline;
   registry: DeviceRegistry;
+  /** Counts batch items refused for scope in `riskgate_http_rejects_total` (whole requests are counted by the error handler). */
+  metrics?: Metrics;
 }
 
 /**
@@ -64,14 +67,26 @@ export async function httpIngestRoutes(app: FastifyInstance, opts: HttpIngestOpt
       const details = b.error.issues.map((i) => ({ field: `body.${i.path.join('.')}`, rule: i.code, message: i.message }));
       throw new RiskgateError('RG_ERR_API_BAD_REQUEST', details.map((d) => `${d.field}: ${d.message}`).join('; '), details);
     }
+    // Every payload is serialised before any is ingested: JSON.stringify recurses, so a payload nested thousands deep
+    // throws — which answered 500 after the items before it had already been ingested.
+    const payloads = b.data.items.map((item, index) => {
+      try {
+        return Buffer.from(JSON.stringify(item.payload ?? null));
+      } catch {
+        throw new RiskgateError('RG_ERR_API_BAD_REQUEST', `body.items.${index}.payload: nested too deeply`, [{ field: `body.items.${index}.payload`, rule: 'too_deep', message: 'nested too deeply' }]);
+      }
+    });
     const results = b.data.items.map((item, index) => {
       try {
         mayPush(req, item.tenant, item.device_id);
       } catch (err) {
+        // Counted and logged like a refused request: an out-of-scope item is an attempt on another tenant's device.
+        opts.metrics?.httpRejects.inc({ code: 'RG_ERR_AUTH_FORBIDDEN' });
+        req.log.warn({ index, device: `${item.tenant}/${item.device_id}`, token: req.principal?.tokenId }, 'ingest batch item refused: outside the token scope');
         return { index, accepted: 0, rejected: 1, errors: [{ reason: 'forbidden', code: 'RG_ERR_AUTH_FORBIDDEN', message: (err as Error).message }] };
       }
       const errors: RejectSummary[] = [];
-      const out = opts.pipeline.ingestHttp(item.tenant, item.kind, item.device_id, item.channel, Buffer.from(JSON.stringify(item.payload ?? null)), errors);
+      const out = opts.pipeline.ingestHttp(item.tenant, item.kind, item.device_id, item.channel, payloads[index] as Buffer, errors);
       return { index, accepted: out.accepted, rejected: out.rejected, errors };
     });
     const accepted = results.reduce((s, x) => s + x.accepted, 0);

@@ -44,7 +44,14 @@ export class MqttIngest {
     });
     this.client = client;
     client.on('message', (topic, payload) => {
-      this.pipeline.ingestMqtt(topic, payload);
+      // The pipeline turns every bad message into a counted reject; should it ever throw, the error must not escape
+      // into mqtt.js: that stalls the ingest, or crashes the process and the redelivered QoS 1 message crashes it again.
+      try {
+        this.pipeline.ingestMqtt(topic, payload);
+      } catch (err) {
+        log.error({ err, topic: topic.slice(0, 200), bytes: payload.length }, 'pipeline failed on an MQTT message; dead-lettered');
+        this.pipeline.internalFailure(topic, payload, err);
+      }
     });
     client.on('connect', (connack) => {
       // ARCHITECTURE.md: small readings must not wait for delayed ACKs (Nagle).

@@ -19,6 +19,12 @@ describe('kinds/envelope', () => {
     expect(parseDeviceTime(input)).toBe(Date.parse(iso));
   });
 
+  test('refuses epoch milliseconds a Date cannot represent (they would crash toISOString later)', () => {
+    expect(parseDeviceTime(8.64e15)).toBe(8.64e15);
+    expect(parseDeviceTime(8.64e15 + 1)).toBeUndefined();
+    expect(parseDeviceTime(2 ** 53 - 1)).toBeUndefined();
+  });
+
   test('takes epoch milliseconds as they are', () => {
     expect(parseDeviceTime(1742020205000)).toBe(1742020205000);
     expect(parseDeviceTime(0)).toBe(0);
