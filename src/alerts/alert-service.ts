@@ -255,6 +255,11 @@ export class AlertService {
 
   tick(): void {
     const now = this.ctx.clock.now();
+    // Devices with an active offline alert, computed once per tick (not once per open alert).
+    const offline = new Set<string>();
+    for (const a of this.open.values()) {
+      if (a.rule_type === 'offline' && a.condition === 'active' && !a.historical) offline.add(`${a.tenant}\u0000${a.device_id}`);
+    }
     for (const [k, a] of this.open) {
       if (a.flapping) {
         const f = this.flaps.get(k);
@@ -262,7 +267,7 @@ export class AlertService {
         if (now - last >= this.policy.flapWindowMs) this.endFlapping(k, a, f);
       }
       if (a.handling !== 'new' || a.historical || a.silenced || a.condition !== 'active') continue;
-      if (a.kind !== 'gateway' && a.rule_type !== 'offline' && this.isOffline({ tenant: a.tenant, deviceId: a.device_id })) continue;
+      if (a.kind !== 'gateway' && a.rule_type !== 'offline' && offline.has(`${a.tenant}\u0000${a.device_id}`)) continue;
       const deadline = this.policy.escalateAfterMs[a.level];
       if (now - a.created_at >= deadline * (a.escalations + 1)) {
         a.escalations += 1;
