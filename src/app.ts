@@ -96,6 +96,7 @@ export class Gateway {
   /** Run the engine's tick and persistence timers (tests that drive `rules.tick()` by hand turn them off). */
   private readonly timers: boolean;
   private started = false;
+  private stopping = false;
 
   constructor(opts: GatewayOptions) {
     this.config = opts.config;
@@ -307,7 +308,7 @@ export class Gateway {
     await app.register(opsRoutes, {
       metrics: this.metrics,
       deadLetters: this.deadLetters,
-      readiness: async () => ({ mqtt_subscribed: this.ingest?.ready === true, store: await this.writer.ping().catch(() => false) }),
+      readiness: async () => ({ mqtt_subscribed: this.ingest?.ready === true, store: await this.writer.ping().catch(() => false), not_stopping: !this.stopping }),
       registry: this.registry,
     });
     await app.register(tokenRoutes, { tokens: this.tokens });
@@ -345,6 +346,7 @@ export class Gateway {
 
   /** Stops in reverse flow order: no new input, then flush what was accepted, then close the stores. */
   async stop(): Promise<void> {
+    this.stopping = true; // /readyz answers 503 from now on
     const log = this.logger;
     const step = async (name: string, fn: () => Promise<void> | void): Promise<void> => {
       try {

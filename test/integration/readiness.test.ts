@@ -53,7 +53,7 @@ describe('ops routes: health, readiness, metrics', () => {
   });
 
   test('/readyz is 200 with mqtt_subscribed and store true once the gateway is up', async () => {
-    expect(await readyz((gw as TestGateway).httpUrl)).toEqual({ status: 200, body: { status: 'ready', checks: { mqtt_subscribed: true, store: true } } });
+    expect(await readyz((gw as TestGateway).httpUrl)).toEqual({ status: 200, body: { status: 'ready', checks: { mqtt_subscribed: true, store: true, not_stopping: true } } });
     await expectIngestWorks();
   });
 
@@ -84,7 +84,7 @@ describe('ops routes: health, readiness, metrics', () => {
 
     let down: { status: number; body: Readyz } | undefined;
     await waitFor(async () => (down = await readyz(g.httpUrl)).status === 503, { timeoutMs: TRANSITION_TIMEOUT_MS, intervalMs: 50, what: '/readyz to turn 503' });
-    expect(down?.body).toEqual({ status: 'not_ready', checks: { mqtt_subscribed: false, store: true } });
+    expect(down?.body).toEqual({ status: 'not_ready', checks: { mqtt_subscribed: false, store: true, not_stopping: true } });
     expect((await fetch(`${g.httpUrl}/healthz`)).status).toBe(200);
 
     mosquitto = await startMosquitto({ port });
