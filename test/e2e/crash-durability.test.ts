@@ -60,6 +60,8 @@ describe('crash durability', () => {
 
   test('after kill -9 the acknowledged alert and a half-elapsed for duration are still there', async () => {
     await start();
+    // The bootstrap token is printed right after the start completes, which may be just after /readyz turns 200.
+    await waitFor(() => /rgt_[A-Za-z0-9_-]{40,}/.test(logs), { timeoutMs: 10_000, intervalMs: 50, what: 'the bootstrap token on stdout' });
     const token = (/rgt_[A-Za-z0-9_-]{40,}/.exec(logs) ?? [''])[0];
     const api = (method: string, path: string, body?: unknown) =>
       fetch(`http://127.0.0.1:${httpPort}${path}`, { method, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
@@ -88,6 +90,7 @@ describe('crash durability', () => {
     await exited;
 
     await start();
+    await waitFor(() => /riskgate is running/.test(logs), { timeoutMs: 10_000, intervalMs: 50, what: 'the start to complete' });
     expect(logs).not.toMatch(/rgt_[A-Za-z0-9_-]{40,}/); // an admin token exists: no second bootstrap token
     const created = spawnSync(process.execPath, ['--import', 'tsx', join(REPO_ROOT, 'src/cli/main.ts'), 'token', 'create', '--role', 'admin', '--name', 'after-crash', '--data-dir', dataDir], { cwd: REPO_ROOT, encoding: 'utf8', timeout: 30_000 });
     const token2 = (/rgt_[A-Za-z0-9_-]{40,}/.exec(created.stdout) ?? [''])[0];
