@@ -13,6 +13,7 @@ import { createMetrics, type Metrics } from '../../src/lib/metrics.js';
 import { openSqlite, type SqliteDb } from '../../src/lib/sqlite.js';
 import type { GatewayEvents } from '../../src/pipeline/events.js';
 import { freePort } from '../helpers/ports.js';
+import { sampleAlert } from '../fixtures/alerts.js';
 
 /** What the scripted server answers; the last reply of a path repeats. */
 interface Reply {
@@ -78,41 +79,7 @@ const T0 = Date.UTC(2025, 2, 15, 6, 0, 0);
 let seq = 1000;
 
 function event(type: AlertEvent['type'] = 'raised', over: Partial<Alert> = {}): AlertEvent {
-  const alert: Alert = {
-    id: 7,
-    tenant: 'acme',
-    device_id: 'gas-001',
-    kind: 'gas',
-    rule_id: 'gas.lel',
-    rule_type: 'threshold',
-    title: '可燃气体浓度二级报警',
-    level: 2,
-    standard: 'GB/T 50493-2019 §5.5',
-    condition: 'active',
-    handling: 'new',
-    count: 1,
-    first_value: 26,
-    last_value: 26,
-    peak_value: 26,
-    raised_at: T0,
-    last_at: T0,
-    cleared_at: null,
-    updated_at: T0,
-    region: '510104',
-    site: 's1',
-    historical: false,
-    created_at: T0,
-    silenced: false,
-    flapping: false,
-    escalations: 0,
-    acknowledged_by: null,
-    acknowledged_at: null,
-    assignee: null,
-    closed_by: null,
-    closed_at: null,
-    disposition: null,
-    ...over,
-  };
+  const alert = sampleAlert({ id: 7, count: 1, last_value: 26, peak_value: 26, raised_at: T0, last_at: T0, updated_at: T0, created_at: T0, ...over });
   return { seq: ++seq, type, alert_id: alert.id, at: T0, actor: 'system', note: null, alert };
 }
 

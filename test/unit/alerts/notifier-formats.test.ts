@@ -17,46 +17,10 @@ import {
 import { DEFAULT_NOTIFIER_CONFIG, loadNotifierConfig } from '../../../src/alerts/notifiers/notifier-config.js';
 import { parseRetryAfterMs } from '../../../src/alerts/notifiers/webhook-notifier.js';
 import type { AlertLevel } from '../../../src/rules/types.js';
+import { SAMPLE_RAISED_AT, sampleAlert } from '../../fixtures/alerts.js';
 
-const RAISED_AT = Date.UTC(2025, 2, 15, 6, 0, 0); // 14:00:00 in Beijing
-
-function alert(over: Partial<Alert> = {}): Alert {
-  return {
-    id: 12,
-    tenant: 'acme',
-    device_id: 'gas-001',
-    kind: 'gas',
-    rule_id: 'gas.lel',
-    rule_type: 'threshold',
-    title: '可燃气体浓度二级报警',
-    level: 2,
-    standard: 'GB/T 50493-2019 §5.5',
-    condition: 'active',
-    handling: 'new',
-    count: 3,
-    first_value: 26,
-    last_value: 27.5,
-    peak_value: 31,
-    raised_at: RAISED_AT,
-    last_at: RAISED_AT + 20_000,
-    cleared_at: null,
-    updated_at: RAISED_AT + 21_000,
-    region: '510104',
-    site: 's1',
-    historical: false,
-    created_at: RAISED_AT + 1_000,
-    silenced: false,
-    flapping: false,
-    escalations: 0,
-    acknowledged_by: null,
-    acknowledged_at: null,
-    assignee: null,
-    closed_by: null,
-    closed_at: null,
-    disposition: null,
-    ...over,
-  };
-}
+const RAISED_AT = SAMPLE_RAISED_AT; // 14:00:00 in Beijing
+const alert = sampleAlert;
 
 function event(over: Partial<AlertEvent> = {}, alertOver: Partial<Alert> = {}): AlertEvent {
   return { seq: 345, type: 'raised', alert_id: 12, at: RAISED_AT + 1_000, actor: 'system', note: null, alert: alert(alertOver), ...over };
