@@ -47,6 +47,7 @@ import { FleetSimulator } from './sim/fleet-simulator.js';
 import { WriteBatcher } from './storage/batcher.js';
 import { createPointWriter } from './storage/index.js';
 import type { PointWriter } from './storage/point.js';
+import { Spool } from './storage/spool.js';
 import { StoreSink } from './storage/store-sink.js';
 import { alertStreamRoutes } from './stream/alert-stream.js';
 
@@ -79,6 +80,7 @@ export class Gateway {
   rules!: RuleEngine;
   writer!: PointWriter;
   batcher!: WriteBatcher;
+  spool?: Spool;
   pipeline!: Pipeline;
   http!: FastifyInstance;
   broker?: EmbeddedBroker;
@@ -194,24 +196,49 @@ export class Gateway {
     this.writer = createPointWriter(config.store);
     await this.writer.start();
     const backend = this.writer.name;
+    const m = this.metrics;
+    this.spool = new Spool(config.spool, {
+      tornRecord: (path, offset, bytes, why) => {
+        m.spoolTornRecords.inc();
+        logger.error({ path, offset, bytes, why }, 'spool record damaged: skipped');
+      },
+    });
     this.batcher = new WriteBatcher({
       writer: this.writer,
+      spool: this.spool,
       options: config.batch,
       hooks: {
         batchWritten: (n, ms) => {
-          this.metrics.pointsWritten.inc({ backend }, n);
-          this.metrics.batchWriteSeconds.observe({ backend }, ms / 1000);
-          this.metrics.storePendingPoints.set(this.batcher.pendingPoints);
+          m.pointsWritten.inc({ backend }, n);
+          m.batchWriteSeconds.observe({ backend }, ms / 1000);
           this.bus.emit('batchWritten', { backend, points: n, ms });
           logger.debug({ backend, points: n, ms }, 'batch written');
         },
         batchFailed: (n, err, attempt) => {
-          this.metrics.batchFailures.inc({ backend });
+          m.batchFailures.inc({ backend });
           logger.warn({ backend, points: n, attempt, err: (err as Error).message }, 'batch write failed; will retry');
         },
+        spoolRead: (n) => m.spoolReadPoints.inc(n),
+        spoolFailed: (err) => {
+          m.spoolWriteErrors.inc();
+          logger.error({ err: (err as Error).message, dir: config.spool.dir }, 'spool append failed: the record is held in memory only; ingest paused until appends succeed');
+        },
+        modeChanged: (mode) =>
+          mode === 'spool'
+            ? logger.warn({ pending: this.batcher.pendingPoints, maxInMemory: config.batch.maxPendingPoints }, 'store behind: backlog is read back from the spool')
+            : logger.info('store caught up: batches are cut from memory again'),
       },
     });
+    m.sources.store = () => {
+      const st = this.spool?.stats();
+      return { pendingPoints: this.batcher.pendingPoints, lagSeconds: this.batcher.lagMs / 1000, spoolBytes: st?.bytes ?? 0, spoolSegments: st?.segments ?? 0, readingBack: this.batcher.mode === 'spool' };
+    };
     this.batcher.start();
+    const rec = this.batcher.recovery;
+    if (rec && (rec.points > 0 || rec.tornRecords > 0)) {
+      m.spoolReplayedPoints.inc(rec.points);
+      logger.warn({ points: rec.points, records: rec.records, tornRecords: rec.tornRecords, tornBytes: rec.tornBytes }, 'spool holds points not known to be stored (last stop was a crash, or the store was away): writing them again');
+    }
     logger.info({ backend, ...(config.store.backend === 'sqlite' ? { path: config.store.path } : { url: config.store.url }) }, 'time-series store ready');
 
     this.pipeline = new Pipeline({
@@ -244,7 +271,14 @@ export class Gateway {
     // On the embedded broker the ingest uses the broker's in-memory internal identity; on an external one, MQTT_USERNAME/PASSWORD.
     const mqttAuth = this.broker?.internalCredentials ?? { username: config.mqtt.username, password: config.mqtt.password };
     this.ingest = new MqttIngest(
-      { url: mqttUrl as string, clientId: config.mqtt.clientId, ...mqttAuth, logger },
+      {
+        url: mqttUrl as string,
+        clientId: config.mqtt.clientId,
+        ...mqttAuth,
+        logger,
+        isBackedUp: () => this.batcher.isBackedUp,
+        onPause: (paused) => this.metrics.ingestPaused.set(paused ? 1 : 0),
+      },
       this.pipeline,
     );
     await this.ingest.start();
@@ -322,7 +356,7 @@ export class Gateway {
     await app.register(credentialRoutes, { credentials: this.credentials, registry: this.registry });
     await app.register(registryRoutes, { registry: this.registry, tenants: this.tenants, regions: this.regions, sites: this.sites, activity: this.activity });
     await app.register(statsRoutes, { registry: this.registry, activity: this.activity, tenants: this.tenants, regions: this.regions, clock: this.clock });
-    await app.register(httpIngestRoutes, { pipeline: this.pipeline, registry: this.registry, metrics: this.metrics });
+    await app.register(httpIngestRoutes, { pipeline: this.pipeline, registry: this.registry, metrics: this.metrics, isBackedUp: () => this.batcher.isBackedUp });
     await app.register(alertRoutes, { store: this.alertStore, service: this.alerts, registry: this.registry });
     await app.register(ruleRoutes, { engine: () => this.rules, watcher: () => this.ruleWatcher });
     // Admins only: the dead letters hold every tenant's alert payloads (no principal check let any token read them).

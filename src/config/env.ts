@@ -69,6 +69,10 @@ export const ENV_SCHEMA = z.object({
   STORE_BATCH_SIZE: int(1, 100_000).default(5000),
   STORE_FLUSH_INTERVAL_MS: int(10, 60_000).default(1000),
   STORE_MAX_PENDING_POINTS: int(1000, 10_000_000).default(200_000),
+  SPOOL_MAX_MB: int(16, 10_000_000).default(1024),
+  SPOOL_SEGMENT_MB: int(1, 1024).default(16),
+  SPOOL_FSYNC: z.enum(['always', 'interval', 'never'], { message: 'must be always, interval or never' }).default('interval'),
+  SPOOL_FSYNC_INTERVAL_MS: int(10, 60_000).default(1000),
   RULES_DIR: z.string().trim().min(1).default('alert-rules'),
   RULES_HOT_RELOAD: bool.default(true),
   RULE_HISTORY_CUTOFF_MS: int(0, 366 * 86_400_000).default(600_000),
@@ -111,6 +115,8 @@ export interface Config {
   dataDir: string;
   store: StoreConfig;
   batch: { maxBatchPoints: number; flushIntervalMs: number; maxPendingPoints: number };
+  /** The write-ahead spool under `{dataDir}/spool`. */
+  spool: { dir: string; maxBytes: number; segmentBytes: number; fsync: 'always' | 'interval' | 'never'; fsyncIntervalMs: number };
   rulesDir: string;
   rules: { hotReload: boolean; historyCutoffMs: number; ingestStallMs: number };
   alerts: { escalateAfterMs: [number, number, number, number]; autoCloseLevels: (3 | 4)[]; flapFlips: number; flapWindowMs: number };
@@ -183,6 +189,13 @@ export function parseConfig(env: Record<string, string | undefined>): ConfigResu
       dataDir: resolve(e.DATA_DIR),
       store,
       batch: { maxBatchPoints: e.STORE_BATCH_SIZE, flushIntervalMs: e.STORE_FLUSH_INTERVAL_MS, maxPendingPoints: e.STORE_MAX_PENDING_POINTS },
+      spool: {
+        dir: resolve(e.DATA_DIR, 'spool'),
+        maxBytes: e.SPOOL_MAX_MB * 1024 * 1024,
+        segmentBytes: e.SPOOL_SEGMENT_MB * 1024 * 1024,
+        fsync: e.SPOOL_FSYNC,
+        fsyncIntervalMs: e.SPOOL_FSYNC_INTERVAL_MS,
+      },
       rulesDir: resolve(e.RULES_DIR),
       rules: { hotReload: e.RULES_HOT_RELOAD, historyCutoffMs: e.RULE_HISTORY_CUTOFF_MS, ingestStallMs: e.INGEST_STALL_MS },
       alerts: {

@@ -18,6 +18,7 @@ export const ERRORS = {
   RG_ERR_AUTH_REQUIRED: { status: 401, message: 'a valid bearer token is required' },
   RG_ERR_AUTH_FORBIDDEN: { status: 403, message: 'the token may not access this resource' },
   RG_ERR_RATE_LIMITED: { status: 429, message: 'too many requests' },
+  RG_ERR_INGEST_BACKPRESSURE: { status: 503, message: 'the store is behind and the spool is full' },
   RG_ERR_CONFLICT: { status: 409, message: 'the resource already exists or is in use' },
   RG_ERR_INTERNAL: { status: 500, message: 'internal error' },
 } as const;

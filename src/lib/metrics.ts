@@ -13,6 +13,10 @@ export interface Metrics {
   batchWriteSeconds: Histogram<'backend'>;
   batchFailures: Counter<'backend'>;
   storePendingPoints: Gauge;
+  storeLagSeconds: Gauge;
+  spoolBytes: Gauge;
+  spoolSegments: Gauge;
+  storeReadingBack: Gauge;
   alertEvents: Counter<'type'>;
   alertsOpen: Gauge;
   alertsInhibited: Counter<'reason'>;
@@ -20,15 +24,37 @@ export interface Metrics {
   httpRejects: Counter<'code'>;
   mqttRefusals: Counter<'action'>;
   deadLetters: Gauge;
+  /** Points read back from the spool (the store fell behind by more than memory holds, or a restart replayed them). */
+  spoolReadPoints: Counter;
+  /** Points found in the spool at start (accepted before the last stop or crash, not known to be stored). */
+  spoolReplayedPoints: Counter;
+  spoolTornRecords: Counter;
+  spoolWriteErrors: Counter;
+  /** 1 while the MQTT ingest holds off reading because the spool is full (or failing). */
+  ingestPaused: Gauge;
+  /** Live values read at scrape time (spool size, store lag); set by the composition root. */
+  sources: MetricSources;
   /** Alert notifications by notifier and outcome: `sent`, `retried` (one per retry scheduled), `dead_lettered`. */
   notifications: Counter<'notifier' | 'outcome'>;
+}
+
+/** Functions the gauges read when scraped (cheaper than updating them on every point). */
+export interface MetricSources {
+  store?: () => { pendingPoints: number; lagSeconds: number; spoolBytes: number; spoolSegments: number; readingBack: boolean };
 }
 
 export function createMetrics(opts: { defaultMetrics?: boolean } = {}): Metrics {
   const registry = new Registry();
   if (opts.defaultMetrics ?? true) collectDefaultMetrics({ register: registry, prefix: 'riskgate_' });
   const registers = [registry];
+  const sources: MetricSources = {};
+  const fromStore = <K extends 'pendingPoints' | 'lagSeconds' | 'spoolBytes' | 'spoolSegments'>(key: K) =>
+    function (this: Gauge) {
+      const s = sources.store?.();
+      if (s) this.set(s[key]);
+    };
   return {
+    sources,
     registry,
     readingsAccepted: new Counter({ name: 'riskgate_readings_accepted_total', help: 'Readings validated and accepted, by kind', labelNames: ['kind'], registers }),
     readingsRejected: new Counter({ name: 'riskgate_readings_rejected_total', help: 'Messages or readings rejected, by reason', labelNames: ['reason'], registers }),
@@ -42,7 +68,24 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}): Metrics 
       registers,
     }),
     batchFailures: new Counter({ name: 'riskgate_batch_failures_total', help: 'Batch writes that failed and will be retried', labelNames: ['backend'], registers }),
-    storePendingPoints: new Gauge({ name: 'riskgate_store_pending_points', help: 'Points accepted but not yet acknowledged by the store', registers }),
+    storePendingPoints: new Gauge({ name: 'riskgate_store_pending_points', help: 'Points accepted but not yet acknowledged by the store (the store lag in points)', registers, collect: fromStore('pendingPoints') }),
+    storeLagSeconds: new Gauge({ name: 'riskgate_store_lag_seconds', help: 'How long the oldest point not yet acknowledged by the store has waited', registers, collect: fromStore('lagSeconds') }),
+    spoolBytes: new Gauge({ name: 'riskgate_spool_bytes', help: 'Bytes in the write-ahead spool segments not yet deleted', registers, collect: fromStore('spoolBytes') }),
+    spoolSegments: new Gauge({ name: 'riskgate_spool_segments', help: 'Segment files in the write-ahead spool', registers, collect: fromStore('spoolSegments') }),
+    storeReadingBack: new Gauge({
+      name: 'riskgate_store_reading_back',
+      help: '1 while the store writer reads its backlog back from the spool instead of memory',
+      registers,
+      collect(this: Gauge) {
+        const s = sources.store?.();
+        if (s) this.set(s.readingBack ? 1 : 0);
+      },
+    }),
+    spoolReadPoints: new Counter({ name: 'riskgate_spool_read_points_total', help: 'Points read back from the spool to be written to the store', registers }),
+    spoolReplayedPoints: new Counter({ name: 'riskgate_spool_replayed_points_total', help: 'Points found in the spool at start, not known to be stored, and written again', registers }),
+    spoolTornRecords: new Counter({ name: 'riskgate_spool_torn_records_total', help: 'Spool records skipped because they were cut short or failed their checksum', registers }),
+    spoolWriteErrors: new Counter({ name: 'riskgate_spool_write_errors_total', help: 'Appends to the spool that failed (disk full or failing)', registers }),
+    ingestPaused: new Gauge({ name: 'riskgate_ingest_paused', help: '1 while the MQTT ingest stops reading because the spool is full or failing', registers }),
     alertEvents: new Counter({ name: 'riskgate_alert_events_total', help: 'Alert events recorded, by type', labelNames: ['type'], registers }),
     alertsOpen: new Gauge({ name: 'riskgate_alerts_open', help: 'Alerts not yet closed', registers }),
     alertsInhibited: new Counter({ name: 'riskgate_alerts_inhibited_total', help: 'Alerts not raised because an inhibiting alert was active, by reason', labelNames: ['reason'], registers }),

@@ -11,6 +11,8 @@ import type { Channel, Reading } from './reading.js';
 /** A downstream stage that takes accepted readings (storage, rules). Must not throw; failures are its own outcome. */
 export interface ReadingSink {
   accept(reading: Reading): void;
+  /** Called once at the end of each message that had accepted readings (storage appends them to its spool here, before the ack). */
+  endMessage?(): void;
 }
 
 /** Limits applied to every message, whatever the adapter. */
@@ -187,6 +189,7 @@ export class Pipeline {
       this.ctx.metrics.readingsAccepted.inc({ kind: device.kind });
       accepted++;
     }
+    if (accepted > 0) for (const sink of this.ctx.sinks) sink.endMessage?.();
     return { accepted, rejected };
   }
 

@@ -1,6 +1,7 @@
 import { retryDelayMs, type RetryOptions } from '../lib/backoff.js';
 import { systemClock, type Clock } from '../lib/clock.js';
 import type { Point, PointWriter } from './point.js';
+import type { Spool, SpoolPosition, SpoolRecovery } from './spool.js';
 
 // Moved to lib/backoff.ts (shared with the notifiers); re-exported for existing importers.
 export { retryDelayMs, type RetryOptions };
@@ -11,7 +12,10 @@ export interface WriteBatcherOptions {
   maxBatchPoints: number;
   /** A partial batch is written this long after its first point was enqueued, ms. Default 1000. */
   flushIntervalMs: number;
-  /** Above this many pending points `isBackedUp` turns true and the caller applies backpressure (nothing is dropped). Default 200_000. */
+  /**
+   * Most points held in memory. With a spool, points past this stay on disk only and are read back when the store
+   * catches up; without one, `isBackedUp` turns true and the caller applies backpressure. Nothing is dropped. Default 200_000.
+   */
   maxPendingPoints: number;
   /** Backoff of a failed batch. Default 200 ms initial, 10 s max, factor 2, jitter 0.2. */
   retry: RetryOptions;
@@ -33,6 +37,12 @@ export interface WriteBatcherHooks {
   batchWritten?(points: number, durationMs: number): void;
   /** A batch of `points` points failed for the `attempt`-th time (1-based); it stays at the head and is retried. */
   batchFailed?(points: number, error: unknown, attempt: number): void;
+  /** `points` points were read back from the spool because memory no longer held them. */
+  spoolRead?(points: number): void;
+  /** Appending to the spool failed (disk full or failing); the record is kept in memory. */
+  spoolFailed?(error: unknown): void;
+  /** The writer switched between reading from memory and reading back from the spool. */
+  modeChanged?(mode: 'memory' | 'spool'): void;
 }
 
 /** Everything a WriteBatcher needs (one typed context object). */
@@ -44,14 +54,26 @@ export interface WriteBatcherContext {
   clock?: Clock;
   /** Source of jitter in [0, 1). Default: Math.random. */
   random?: () => number;
+  /** The write-ahead spool (opened by the batcher's `start()`). Without one, points live in memory only. */
+  spool?: Spool;
+}
+
+/** A sealed group of points: one ingest message's worth (at most `maxBatchPoints`). */
+interface PendingRecord {
+  points: Point[];
+  /** When it was sealed (gateway time), epoch ms. */
+  atMs: number;
+  /** Spool sequence number and position (0 / undefined without a spool). */
+  seq: number;
+  pos?: SpoolPosition;
 }
 
 interface Batch {
   points: Point[];
-  /** When its first point was enqueued, epoch ms. */
-  openedAtMs: number;
-  /** Once handed to the writer a batch is never appended to, so a retry sends exactly what failed. */
-  sealed: boolean;
+  /** Spool sequence number of its last record (0 without a spool). */
+  lastSeq: number;
+  /** Gateway time of its first record, epoch ms. */
+  firstAtMs: number;
   failures: number;
   /** Earliest next attempt after a failure, epoch ms. */
   retryAtMs: number;
@@ -64,10 +86,14 @@ interface FlushWaiter {
 }
 
 /**
- * Groups points into batches and writes them through one PointWriter: one write in flight at a time,
- * a failed batch stays at the head and is retried with backoff, so order is kept and nothing is dropped.
- * Modelled on influxdb-client-js WriteApiImpl/RetryBuffer, minus its drop-oldest buffer: when the store
- * is away points accumulate and `isBackedUp` tells the caller to push back (a disk spool comes later).
+ * Groups points into batches and writes them through one PointWriter: one write in flight at a time, a failed batch
+ * is retried unchanged with backoff, so order is kept and nothing is dropped. Modelled on influxdb-client-js
+ * WriteApiImpl/RetryBuffer, minus its drop-oldest buffer.
+ *
+ * With a spool, every record (the points of one message, sealed by `seal()`) is appended to it before `seal()`
+ * returns: the ingest acknowledges a message only after that, so a crash loses nothing acknowledged. While the store
+ * keeps up, batches are cut from memory; once more than `maxPendingPoints` wait, memory lets go of them and the
+ * batcher reads them back from the spool in order ("spool mode") until it has caught up with the appends.
  */
 export class WriteBatcher {
   private readonly writer: PointWriter;
@@ -75,8 +101,19 @@ export class WriteBatcher {
   private readonly hooks: WriteBatcherHooks;
   private readonly clock: Clock;
   private readonly random: () => number;
+  private readonly spool: Spool | undefined;
 
-  private readonly batches: Batch[] = [];
+  /** Points enqueued since the last seal. */
+  private open: Point[] = [];
+  private sealScheduled = false;
+  /** Sealed records held in memory, oldest first (memory mode only; empty in spool mode). */
+  private records: PendingRecord[] = [];
+  private memPoints = 0;
+  /** Records held in memory whose spool append failed (they keep the batcher in memory mode until written). */
+  private unspooled = 0;
+  /** Spool mode: the next record to read back. */
+  private cursor: SpoolPosition | undefined;
+  private inflight: Batch | undefined;
   private pending = 0;
   private enqueuedTotal = 0;
   private writtenTotal = 0;
@@ -87,6 +124,10 @@ export class WriteBatcher {
   private running = false;
   private timer: ReturnType<typeof setTimeout> | undefined;
   private timerAtMs = Number.POSITIVE_INFINITY;
+  /** Gateway time of the oldest point not yet written (NaN when none is known). */
+  private oldestAtMs = Number.NaN;
+  /** What the spool held on open. */
+  recovery: SpoolRecovery | undefined;
 
   constructor(ctx: WriteBatcherContext) {
     this.writer = ctx.writer;
@@ -95,24 +136,50 @@ export class WriteBatcher {
     this.hooks = ctx.hooks ?? {};
     this.clock = ctx.clock ?? systemClock;
     this.random = ctx.random ?? Math.random;
+    this.spool = ctx.spool;
   }
 
-  /** Points enqueued and not yet acknowledged by the writer (including the batch in flight). */
+  /** Points enqueued and not yet acknowledged by the writer (including the batch in flight and the spool backlog). */
   get pendingPoints(): number {
     return this.pending;
   }
 
-  /** True when more than `maxPendingPoints` are pending: the caller should apply backpressure. */
+  /**
+   * True when the caller should stop taking input: without a spool, more than `maxPendingPoints` wait in memory;
+   * with one, the spool is full. Nothing is dropped either way.
+   */
   get isBackedUp(): boolean {
-    return this.pending > this.opts.maxPendingPoints;
+    return this.spool ? this.spool.isFull || this.unspooled > 0 : this.pending > this.opts.maxPendingPoints;
   }
 
+  /** `memory` while batches are cut from memory, `spool` while the backlog is read back from disk. */
+  get mode(): 'memory' | 'spool' {
+    return this.cursor === undefined ? 'memory' : 'spool';
+  }
+
+  /** How long the oldest unwritten point has waited, ms (0 when none waits). */
+  get lagMs(): number {
+    if (this.pending === 0 || Number.isNaN(this.oldestAtMs)) return 0;
+    return Math.max(0, this.clock.now() - this.oldestAtMs);
+  }
+
+  /** Opens the spool (replaying what it holds after the last checkpoint) and starts writing. */
   start(): void {
+    if (this.spool) {
+      const rec = this.spool.open();
+      this.recovery = rec;
+      if (rec.from !== undefined && rec.points > 0) {
+        this.cursor = rec.from;
+        this.pending += rec.points;
+        this.enqueuedTotal += rec.points;
+        this.hooks.modeChanged?.('spool');
+      }
+    }
     this.running = true;
     this.pump();
   }
 
-  /** Writes what is pending (at most `stopTimeoutMs`), then stops the timers. Points still pending stay counted in `pendingPoints`. */
+  /** Writes what is pending (at most `stopTimeoutMs`), then stops the timers and closes the spool. What is left stays in the spool. */
   async stop(): Promise<void> {
     if (!this.running) return;
     let timeout: ReturnType<typeof setTimeout> | undefined;
@@ -125,25 +192,67 @@ export class WriteBatcher {
       clearTimeout(timeout);
       this.running = false;
       this.clearTimer();
+      this.spool?.close();
     }
   }
 
-  /** Synchronous and cheap: appends to the open batch; never drops. */
+  /** Synchronous and cheap: adds to the open record; `seal()` (or the end of the current tick) closes it. Never drops. */
   enqueue(point: Point): void {
-    let open = this.batches[this.batches.length - 1];
-    if (open === undefined || open.sealed || open.points.length >= this.opts.maxBatchPoints) {
-      open = { points: [], openedAtMs: this.clock.now(), sealed: false, failures: 0, retryAtMs: 0 };
-      this.batches.push(open);
-    }
-    open.points.push(point);
+    this.open.push(point);
     this.pending++;
     this.enqueuedTotal++;
-    // Size trigger, or the first point of the head batch (arms the interval timer); otherwise no work per point.
-    if (open.points.length >= this.opts.maxBatchPoints || (open.points.length === 1 && this.batches.length === 1)) this.pump();
+    if (this.open.length >= this.opts.maxBatchPoints) this.seal();
+    else if (!this.sealScheduled) {
+      this.sealScheduled = true;
+      queueMicrotask(() => this.seal());
+    }
+  }
+
+  /**
+   * Closes the open record: appends it to the spool (synchronously: it survives a crash of this process once this
+   * returns) and queues it for the store. The pipeline calls it at the end of each message, before the ack.
+   */
+  seal(): void {
+    this.sealScheduled = false;
+    if (this.open.length === 0) return;
+    const points = this.open;
+    this.open = [];
+    const now = this.clock.now();
+    let seq = 0;
+    let pos: SpoolPosition | undefined;
+    if (this.spool) {
+      try {
+        ({ seq, pos } = this.spool.append(now, points));
+      } catch (err) {
+        // Disk full or failing: the record stays in memory only (written to the store in its turn, lost only if the
+        // process dies first) and `isBackedUp` holds the ingest until an append succeeds again.
+        this.unspooled++;
+        this.callHook(() => this.hooks.spoolFailed?.(err));
+      }
+    }
+    if (this.pending === points.length) this.oldestAtMs = now;
+    if (this.cursor !== undefined && pos !== undefined) {
+      // Spool mode: the record is read back from disk in its turn.
+      if (this.records.length === 0 && !this.writing) this.pump();
+      return;
+    }
+    this.records.push({ points, atMs: now, seq, pos });
+    if (this.cursor !== undefined) return this.pump(); // an unspooled record while reading back: written from memory
+    this.memPoints += points.length;
+    if (this.spool && this.memPoints > this.opts.maxPendingPoints && this.unspooled === 0) {
+      // Memory lets go: from the oldest record not in flight on, the spool is read back instead.
+      this.cursor = (this.records[0] as PendingRecord).pos;
+      this.records = [];
+      this.memPoints = 0;
+      this.callHook(() => this.hooks.modeChanged?.('spool'));
+    }
+    // Size trigger, or the first record (arms the interval timer); otherwise no work per record.
+    if (this.memPoints >= this.opts.maxBatchPoints || this.records.length === 1) this.pump();
   }
 
   /** Resolves once every point enqueued before the call is written; waits through retries, never rejects. */
   flush(): Promise<void> {
+    this.seal();
     const target = this.enqueuedTotal;
     if (this.writtenTotal >= target) return Promise.resolve();
     this.drainTarget = Math.max(this.drainTarget, target);
@@ -153,56 +262,101 @@ export class WriteBatcher {
     });
   }
 
-  /** Writes the head batch when it is due, else arms the timer for when it will be. */
+  /** Writes the next batch when it is due, else arms the timer for when it will be. */
   private pump(): void {
     if (!this.running || this.writing) return;
-    const head = this.batches[0];
-    if (head === undefined) return;
     const now = this.clock.now();
-    let dueAtMs: number;
-    if (head.failures > 0) dueAtMs = head.retryAtMs;
-    else if (head.points.length >= this.opts.maxBatchPoints || this.writtenTotal < this.drainTarget) dueAtMs = now;
-    else dueAtMs = head.openedAtMs + this.opts.flushIntervalMs;
-    if (dueAtMs > now) {
-      this.armTimer(dueAtMs, now);
-      return;
+    if (this.inflight !== undefined) {
+      // A failed batch waits for its retry time.
+      if (this.inflight.retryAtMs > now) return this.armTimer(this.inflight.retryAtMs, now);
+      this.clearTimer();
+      return this.write(this.inflight);
     }
+    let batch: Batch | undefined;
+    if (this.cursor !== undefined && this.records.length === 0) {
+      batch = this.readBack();
+    } else {
+      const head = this.records[0];
+      if (head === undefined) return;
+      const due = this.memPoints >= this.opts.maxBatchPoints || this.writtenTotal < this.drainTarget ? now : head.atMs + this.opts.flushIntervalMs;
+      if (due > now) return this.armTimer(due, now);
+      batch = this.cutFromMemory();
+    }
+    if (batch === undefined) return;
     this.clearTimer();
-    this.writeHead(head);
+    this.inflight = batch;
+    this.write(batch);
   }
 
-  private writeHead(head: Batch): void {
-    head.sealed = true;
+  private cutFromMemory(): Batch {
+    const head = this.records[0] as PendingRecord;
+    const points: Point[] = [];
+    let lastSeq = 0;
+    while (this.records.length > 0) {
+      const r = this.records[0] as PendingRecord;
+      if (points.length > 0 && points.length + r.points.length > this.opts.maxBatchPoints) break;
+      this.records.shift();
+      for (const p of r.points) points.push(p);
+      if (r.seq > 0) lastSeq = r.seq;
+      else if (this.spool) this.unspooled--;
+    }
+    this.memPoints -= points.length;
+    return { points, lastSeq, firstAtMs: head.atMs, failures: 0, retryAtMs: 0 };
+  }
+
+  /** Spool mode: the next batch from disk; back to memory mode once the reads reach the appends. */
+  private readBack(): Batch | undefined {
+    const spool = this.spool as Spool;
+    const { records, next } = spool.read(this.cursor as SpoolPosition, this.opts.maxBatchPoints);
+    const tail = spool.tail;
+    if (next.segment === tail.segment && next.offset === tail.offset) {
+      this.cursor = undefined;
+      this.callHook(() => this.hooks.modeChanged?.('memory'));
+    } else {
+      this.cursor = next;
+    }
+    if (records.length === 0) return undefined;
+    const points: Point[] = [];
+    for (const r of records) for (const p of r.points) points.push(p);
+    this.callHook(() => this.hooks.spoolRead?.(points.length));
+    const first = records[0] as { atMs: number };
+    this.oldestAtMs = first.atMs;
+    return { points, lastSeq: (records[records.length - 1] as { seq: number }).seq, firstAtMs: first.atMs, failures: 0, retryAtMs: 0 };
+  }
+
+  private write(batch: Batch): void {
     this.writing = true;
     const startedMs = this.clock.now();
     let result: Promise<void>;
     try {
-      result = this.writer.write(head.points);
+      result = this.writer.write(batch.points);
     } catch (err) {
       result = Promise.reject(err);
     }
     result.then(
-      () => this.onWritten(head, startedMs),
-      (err: unknown) => this.onFailed(head, err),
+      () => this.onWritten(batch, startedMs),
+      (err: unknown) => this.onFailed(batch, err),
     );
   }
 
-  private onWritten(head: Batch, startedMs: number): void {
-    this.batches.shift();
+  private onWritten(batch: Batch, startedMs: number): void {
+    this.inflight = undefined;
     this.writing = false;
-    const n = head.points.length;
+    const n = batch.points.length;
     this.pending -= n;
     this.writtenTotal += n;
+    if (this.spool && batch.lastSeq > 0) this.spool.commit(batch.lastSeq);
+    this.oldestAtMs = this.records[0]?.atMs ?? Number.NaN;
     this.callHook(() => this.hooks.batchWritten?.(n, this.clock.now() - startedMs));
     if (this.waiters.length > 0) this.resolveWaiters();
     this.pump();
   }
 
-  private onFailed(head: Batch, err: unknown): void {
+  private onFailed(batch: Batch, err: unknown): void {
     this.writing = false;
-    head.failures++;
-    head.retryAtMs = this.clock.now() + retryDelayMs(head.failures, this.opts.retry, this.random);
-    this.callHook(() => this.hooks.batchFailed?.(head.points.length, err, head.failures));
+    batch.failures++;
+    batch.retryAtMs = this.clock.now() + retryDelayMs(batch.failures, this.opts.retry, this.random);
+    this.callHook(() => this.hooks.batchFailed?.(batch.points.length, err, batch.failures));
     this.pump();
   }
 

@@ -14,4 +14,9 @@ export class StoreSink implements ReadingSink {
   accept(reading: Reading): void {
     this.batcher.enqueue(readingToPoint(reading));
   }
+
+  /** The message's points become one spool record, on disk (page cache) before the message is acknowledged. */
+  endMessage(): void {
+    this.batcher.seal();
+  }
 }

@@ -19,6 +19,8 @@ export interface HttpIngestOptions {
   registry: DeviceRegistry;
   /** Counts batch items refused for scope in `riskgate_http_rejects_total` (whole requests are counted by the error handler). */
   metrics?: Metrics;
+  /** While true (the store's spool is full) every ingest request is answered 503 with Retry-After, nothing taken. */
+  isBackedUp?: () => boolean;
 }
 
 /**
@@ -31,6 +33,11 @@ export async function httpIngestRoutes(app: FastifyInstance, opts: HttpIngestOpt
   // The pipeline parses the JSON itself, so malformed bodies are counted and dead-lettered like MQTT ones.
   app.addContentTypeParser('application/json', { parseAs: 'buffer', bodyLimit: 4 * 1024 * 1024 }, (_req, body, done) => done(null, body));
   const r = app.withTypeProvider<ZodTypeProvider>();
+  app.addHook('preHandler', async (req, reply) => {
+    if (!req.routeOptions.url?.startsWith('/api/v1/ingest') || !opts.isBackedUp?.()) return;
+    void reply.header('retry-after', '5');
+    throw new RiskgateError('RG_ERR_INGEST_BACKPRESSURE', 'the store is behind and the spool is full: nothing was taken, retry later');
+  });
 
   const mayPush = (req: FastifyRequest, tenant: string, deviceId: string): void => {
     const p = requireRole(req, ['device', 'enterprise', 'admin']);

@@ -13,7 +13,17 @@ export interface MqttIngestOptions {
   /** Delay before a reconnect attempt, ms. Default 1000. */
   reconnectPeriodMs?: number;
   logger: Logger;
+  /**
+   * While this returns true the ingest takes no further message (the store's spool is full): mqtt.js reads nothing more
+   * from the socket, TCP pushes back, and the broker queues for our persistent session. Checked before each message.
+   */
+  isBackedUp?: () => boolean;
+  /** Told when the ingest pauses (true) and resumes (false). */
+  onPause?: (paused: boolean) => void;
 }
+
+/** How often a paused ingest checks whether it may go on, ms. */
+const PAUSE_POLL_MS = 100;
 
 /**
  * The gateway's MQTT subscriber: QoS 1 on `rg/v1/#`, persistent session, every message into the pipeline.
@@ -43,16 +53,31 @@ export class MqttIngest {
       password: this.opts.password,
     });
     this.client = client;
-    client.on('message', (topic, payload) => {
-      // The pipeline turns every bad message into a counted reject; should it ever throw, the error must not escape
-      // into mqtt.js: that stalls the ingest, or crashes the process and the redelivered QoS 1 message crashes it again.
-      try {
-        this.pipeline.ingestMqtt(topic, payload);
-      } catch (err) {
-        log.error({ err, topic: topic.slice(0, 200), bytes: payload.length }, 'pipeline failed on an MQTT message; dead-lettered');
-        this.pipeline.internalFailure(topic, payload, err);
+    // mqtt.js hands over one message at a time and sends its PUBACK only when `done` is called, so a message is
+    // acknowledged after the pipeline took it — its points appended to the spool — and never before. Holding `done`
+    // back (spool full) stops the client reading: backpressure reaches the broker instead of filling our memory.
+    client.handleMessage = (packet, done) => {
+      const backedUp = this.opts.isBackedUp;
+      if (backedUp?.()) {
+        this.opts.onPause?.(true);
+        log.warn('store spool is full: MQTT ingest paused until the store catches up');
+        const wait = setInterval(() => {
+          if (this.client !== client) {
+            clearInterval(wait); // stopping: neither taken nor acknowledged, so the broker delivers it again
+            return;
+          }
+          if (backedUp()) return;
+          clearInterval(wait);
+          this.opts.onPause?.(false);
+          log.info('MQTT ingest resumed');
+          this.take(packet.topic.toString(), packet.payload as Buffer);
+          done();
+        }, PAUSE_POLL_MS);
+        return;
       }
-    });
+      this.take(packet.topic.toString(), packet.payload as Buffer);
+      done();
+    };
     client.on('connect', (connack) => {
       // ARCHITECTURE.md: small readings must not wait for delayed ACKs (Nagle).
       (client.stream as Partial<Socket>).setNoDelay?.(true);
@@ -85,6 +110,17 @@ export class MqttIngest {
         }
       }, 20);
     });
+  }
+
+  private take(topic: string, payload: Buffer): void {
+    // The pipeline turns every bad message into a counted reject; should it ever throw, the error must not escape
+    // into mqtt.js: that stalls the ingest, or crashes the process and the redelivered QoS 1 message crashes it again.
+    try {
+      this.pipeline.ingestMqtt(topic, typeof payload === 'string' ? Buffer.from(payload) : payload);
+    } catch (err) {
+      this.opts.logger.error({ err, topic: topic.slice(0, 200), bytes: payload.length }, 'pipeline failed on an MQTT message; dead-lettered');
+      this.pipeline.internalFailure(topic, payload, err);
+    }
   }
 
   /** True while connected and subscribed (part of /readyz). */

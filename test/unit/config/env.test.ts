@@ -91,6 +91,7 @@ describe('config/env', () => {
       dataDir: resolve('data'),
       store: { backend: 'sqlite', path: resolve('data', 'readings.db') },
       batch: { maxBatchPoints: 5000, flushIntervalMs: 1000, maxPendingPoints: 200_000 },
+      spool: { dir: resolve('data/spool'), maxBytes: 1024 * 1024 * 1024, segmentBytes: 16 * 1024 * 1024, fsync: 'interval', fsyncIntervalMs: 1000 },
       rulesDir: resolve('alert-rules'),
       rules: { hotReload: true, historyCutoffMs: 600_000, ingestStallMs: 120_000 },
       alerts: { escalateAfterMs: [180_000, 600_000, 1_800_000, 7_200_000], autoCloseLevels: [4], flapFlips: 6, flapWindowMs: 600_000 },
