@@ -221,7 +221,7 @@ export class Gateway {
         spoolRead: (n) => m.spoolReadPoints.inc(n),
         spoolFailed: (err) => {
           m.spoolWriteErrors.inc();
-          logger.error({ err: (err as Error).message, dir: config.spool.dir }, 'spool append failed: the record is held in memory only; ingest paused until appends succeed');
+          logger.error({ err: (err as Error).message, dir: config.spool.dir }, 'spool append failed: the record is held in memory only; ingest paused until it is written');
         },
         modeChanged: (mode) =>
           mode === 'spool'
@@ -231,7 +231,7 @@ export class Gateway {
     });
     m.sources.store = () => {
       const st = this.spool?.stats();
-      return { pendingPoints: this.batcher.pendingPoints, lagSeconds: this.batcher.lagMs / 1000, spoolBytes: st?.bytes ?? 0, spoolSegments: st?.segments ?? 0, readingBack: this.batcher.mode === 'spool' };
+      return { pendingPoints: this.batcher.pendingPoints, lagSeconds: this.batcher.lagMs / 1000, spoolBytes: st?.bytes ?? 0, spoolBacklogBytes: st?.pendingBytes ?? 0, spoolSegments: st?.segments ?? 0, readingBack: this.batcher.mode === 'spool' };
     };
     this.batcher.start();
     const rec = this.batcher.recovery;

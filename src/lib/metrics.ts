@@ -15,6 +15,7 @@ export interface Metrics {
   storePendingPoints: Gauge;
   storeLagSeconds: Gauge;
   spoolBytes: Gauge;
+  spoolBacklogBytes: Gauge;
   spoolSegments: Gauge;
   storeReadingBack: Gauge;
   alertEvents: Counter<'type'>;
@@ -40,7 +41,7 @@ export interface Metrics {
 
 /** Functions the gauges read when scraped (cheaper than updating them on every point). */
 export interface MetricSources {
-  store?: () => { pendingPoints: number; lagSeconds: number; spoolBytes: number; spoolSegments: number; readingBack: boolean };
+  store?: () => { pendingPoints: number; lagSeconds: number; spoolBytes: number; spoolBacklogBytes: number; spoolSegments: number; readingBack: boolean };
 }
 
 export function createMetrics(opts: { defaultMetrics?: boolean } = {}): Metrics {
@@ -48,7 +49,7 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}): Metrics 
   if (opts.defaultMetrics ?? true) collectDefaultMetrics({ register: registry, prefix: 'riskgate_' });
   const registers = [registry];
   const sources: MetricSources = {};
-  const fromStore = <K extends 'pendingPoints' | 'lagSeconds' | 'spoolBytes' | 'spoolSegments'>(key: K) =>
+  const fromStore = <K extends 'pendingPoints' | 'lagSeconds' | 'spoolBytes' | 'spoolBacklogBytes' | 'spoolSegments'>(key: K) =>
     function (this: Gauge) {
       const s = sources.store?.();
       if (s) this.set(s[key]);
@@ -71,6 +72,7 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}): Metrics 
     storePendingPoints: new Gauge({ name: 'riskgate_store_pending_points', help: 'Points accepted but not yet acknowledged by the store (the store lag in points)', registers, collect: fromStore('pendingPoints') }),
     storeLagSeconds: new Gauge({ name: 'riskgate_store_lag_seconds', help: 'How long the oldest point not yet acknowledged by the store has waited', registers, collect: fromStore('lagSeconds') }),
     spoolBytes: new Gauge({ name: 'riskgate_spool_bytes', help: 'Bytes in the write-ahead spool segments not yet deleted', registers, collect: fromStore('spoolBytes') }),
+    spoolBacklogBytes: new Gauge({ name: 'riskgate_spool_backlog_bytes', help: 'Bytes of spool records not yet stored (bounded by SPOOL_MAX_MB)', registers, collect: fromStore('spoolBacklogBytes') }),
     spoolSegments: new Gauge({ name: 'riskgate_spool_segments', help: 'Segment files in the write-ahead spool', registers, collect: fromStore('spoolSegments') }),
     storeReadingBack: new Gauge({
       name: 'riskgate_store_reading_back',

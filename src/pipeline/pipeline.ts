@@ -25,7 +25,8 @@ export interface IngestLimits {
   maxAgeMs: number;
   /**
    * Messages a device may send per second on average (a token bucket holding 10 s worth absorbs bursts); more are
-   * rejected as `rate_limited`. Counts messages, not readings: a `readings[]` batch is one. Default 50.
+   * rejected as `rate_limited`. Counts messages, not readings: a `readings[]` batch is one. A second counts as passed
+   * when either the gateway clock or the device's timestamps advanced by it (a backlog is not a flood). Default 50.
    */
   maxMessagesPerDevicePerS: number;
 }
@@ -71,24 +72,32 @@ export interface RejectInfo {
  */
 export class Pipeline {
   private readonly ctx: PipelineContext;
-  /** Per-device token buckets: [tokens, last refill ms]. */
-  private readonly buckets = new Map<string, [number, number]>();
+  /** Per-device token buckets: [tokens, last refill (gateway ms), newest device time seen (ms)]. */
+  private readonly buckets = new Map<string, [number, number, number]>();
 
   constructor(ctx: PipelineContext) {
     this.ctx = ctx;
   }
 
-  /** Takes one token from the device's bucket; false when it is empty. */
-  private allow(key: string, now: number): boolean {
+  /**
+   * Takes one token from the device's bucket; false when it is empty. The bucket refills with whichever advanced more
+   * since the device's previous message: gateway time, or the device's own time (`deviceTs`, its newest reading). A
+   * backlog — queued at the broker while the gateway was away, or flushed by a device after a network outage — arrives
+   * far faster than real time but its timestamps advance at the device's normal pace, so it is not refused (the broker
+   * already acknowledged it: refusing it would lose it). A flood with repeated or barely moving timestamps still is.
+   */
+  private allow(key: string, now: number, deviceTs: number): boolean {
     const rate = this.ctx.limits.maxMessagesPerDevicePerS;
     const cap = rate * 10;
     const b = this.buckets.get(key);
     if (!b) {
-      this.buckets.set(key, [cap - 1, now]);
+      this.buckets.set(key, [cap - 1, now, deviceTs]);
       return true;
     }
-    b[0] = Math.min(cap, b[0] + ((now - b[1]) * rate) / 1000);
+    const elapsed = Math.max(now - b[1], deviceTs - b[2]);
+    b[0] = Math.min(cap, b[0] + (Math.max(0, elapsed) * rate) / 1000);
     b[1] = now;
+    if (deviceTs > b[2]) b[2] = deviceTs;
     if (b[0] < 1) return false;
     b[0] -= 1;
     return true;
@@ -129,9 +138,6 @@ export class Pipeline {
     if (device.kind !== kind) {
       return this.reject('kind_mismatch', `device ${tenant}/${deviceId} is registered as ${device.kind}, topic says ${kind}`, info);
     }
-    if (!this.allow(`${tenant}\u0000${deviceId}`, this.ctx.clock.now())) {
-      return this.reject('rate_limited', `device ${tenant}/${deviceId} sends more than ${this.ctx.limits.maxMessagesPerDevicePerS} messages per second`, info);
-    }
     let json: unknown;
     try {
       json = JSON.parse(payload.toString('utf8'));
@@ -140,6 +146,11 @@ export class Pipeline {
     }
     const env = parseEnvelope(json);
     if (!env.ok) return this.schemaReject(env.error, info);
+    let deviceTs = Number.NEGATIVE_INFINITY;
+    for (const entry of env.entries) if (entry.ts > deviceTs) deviceTs = entry.ts;
+    if (!this.allow(`${tenant}\u0000${deviceId}`, this.ctx.clock.now(), deviceTs)) {
+      return this.reject('rate_limited', `device ${tenant}/${deviceId} sends more than ${this.ctx.limits.maxMessagesPerDevicePerS} messages per second of its own time and of gateway time`, info);
+    }
 
     const def = KINDS[device.kind];
     const now = this.ctx.clock.now();

@@ -66,12 +66,18 @@ interface PendingRecord {
   /** Spool sequence number and position (0 / undefined without a spool). */
   seq: number;
   pos?: SpoolPosition;
+  /** Where the spool record after it starts. */
+  end?: SpoolPosition;
 }
 
 interface Batch {
   points: Point[];
   /** Spool sequence number of its last record (0 without a spool). */
   lastSeq: number;
+  /** Where the spool record after its last one starts (for the spool's backlog size). */
+  lastEnd?: SpoolPosition;
+  /** Records in it whose spool append failed (they count in `unspooled` until the batch is written). */
+  unspooled: number;
   /** Gateway time of its first record, epoch ms. */
   firstAtMs: number;
   failures: number;
@@ -109,7 +115,10 @@ export class WriteBatcher {
   /** Sealed records held in memory, oldest first (memory mode only; empty in spool mode). */
   private records: PendingRecord[] = [];
   private memPoints = 0;
-  /** Records held in memory whose spool append failed (they keep the batcher in memory mode until written). */
+  /**
+   * Records whose spool append failed and that are not yet written (held in memory or in the batch in flight): only
+   * the process holds them, so they keep `isBackedUp` true and the batcher in memory mode until written.
+   */
   private unspooled = 0;
   /** Spool mode: the next record to read back. */
   private cursor: SpoolPosition | undefined;
@@ -172,7 +181,7 @@ export class WriteBatcher {
         this.cursor = rec.from;
         this.pending += rec.points;
         this.enqueuedTotal += rec.points;
-        this.hooks.modeChanged?.('spool');
+        this.callHook(() => this.hooks.modeChanged?.('spool')); // a throwing hook must not fail start()
       }
     }
     this.running = true;
@@ -220,12 +229,13 @@ export class WriteBatcher {
     const now = this.clock.now();
     let seq = 0;
     let pos: SpoolPosition | undefined;
+    let end: SpoolPosition | undefined;
     if (this.spool) {
       try {
-        ({ seq, pos } = this.spool.append(now, points));
+        ({ seq, pos, end } = this.spool.append(now, points));
       } catch (err) {
         // Disk full or failing: the record stays in memory only (written to the store in its turn, lost only if the
-        // process dies first) and `isBackedUp` holds the ingest until an append succeeds again.
+        // process dies first) and `isBackedUp` holds the ingest until it is written.
         this.unspooled++;
         this.callHook(() => this.hooks.spoolFailed?.(err));
       }
@@ -236,9 +246,11 @@ export class WriteBatcher {
       if (this.records.length === 0 && !this.writing) this.pump();
       return;
     }
-    this.records.push({ points, atMs: now, seq, pos });
-    if (this.cursor !== undefined) return this.pump(); // an unspooled record while reading back: written from memory
+    this.records.push({ points, atMs: now, seq, pos, end });
+    // Counted in either mode: cutFromMemory() takes every record's points off again (an unspooled record sealed while
+    // reading back used to be left out here, driving memPoints below zero and delaying the next switch to spool mode).
     this.memPoints += points.length;
+    if (this.cursor !== undefined) return this.pump(); // an unspooled record while reading back: written from memory
     if (this.spool && this.memPoints > this.opts.maxPendingPoints && this.unspooled === 0) {
       // Memory lets go: from the oldest record not in flight on, the spool is read back instead.
       this.cursor = (this.records[0] as PendingRecord).pos;
@@ -292,16 +304,22 @@ export class WriteBatcher {
     const head = this.records[0] as PendingRecord;
     const points: Point[] = [];
     let lastSeq = 0;
+    let lastEnd: SpoolPosition | undefined;
+    let unspooled = 0;
     while (this.records.length > 0) {
       const r = this.records[0] as PendingRecord;
       if (points.length > 0 && points.length + r.points.length > this.opts.maxBatchPoints) break;
       this.records.shift();
       for (const p of r.points) points.push(p);
-      if (r.seq > 0) lastSeq = r.seq;
-      else if (this.spool) this.unspooled--;
+      if (r.seq > 0) {
+        lastSeq = r.seq;
+        lastEnd = r.end;
+      } else if (this.spool) unspooled++;
     }
     this.memPoints -= points.length;
-    return { points, lastSeq, firstAtMs: head.atMs, failures: 0, retryAtMs: 0 };
+    // `unspooled` drops only once the batch is written (onWritten): while it is in flight or retried, a crash still
+    // loses it, so `isBackedUp` must stay true (it used to turn false as soon as the batch was cut).
+    return { points, lastSeq, lastEnd, unspooled, firstAtMs: head.atMs, failures: 0, retryAtMs: 0 };
   }
 
   /** Spool mode: the next batch from disk; back to memory mode once the reads reach the appends. */
@@ -321,7 +339,7 @@ export class WriteBatcher {
     this.callHook(() => this.hooks.spoolRead?.(points.length));
     const first = records[0] as { atMs: number };
     this.oldestAtMs = first.atMs;
-    return { points, lastSeq: (records[records.length - 1] as { seq: number }).seq, firstAtMs: first.atMs, failures: 0, retryAtMs: 0 };
+    return { points, lastSeq: (records[records.length - 1] as { seq: number }).seq, lastEnd: next, unspooled: 0, firstAtMs: first.atMs, failures: 0, retryAtMs: 0 };
   }
 
   private write(batch: Batch): void {
@@ -345,7 +363,8 @@ export class WriteBatcher {
     const n = batch.points.length;
     this.pending -= n;
     this.writtenTotal += n;
-    if (this.spool && batch.lastSeq > 0) this.spool.commit(batch.lastSeq);
+    this.unspooled -= batch.unspooled;
+    if (this.spool && batch.lastSeq > 0) this.spool.commit(batch.lastSeq, batch.lastEnd);
     this.oldestAtMs = this.records[0]?.atMs ?? Number.NaN;
     this.callHook(() => this.hooks.batchWritten?.(n, this.clock.now() - startedMs));
     if (this.waiters.length > 0) this.resolveWaiters();

@@ -1,4 +1,4 @@
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readSync, renameSync, statSync, unlinkSync, writeFileSync, writeSync, readFileSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, ftruncateSync, mkdirSync, openSync, readdirSync, readSync, renameSync, statSync, unlinkSync, writeFileSync, writeSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import type { Point } from './point.js';
@@ -58,7 +58,10 @@ export interface SpoolRecovery {
 }
 
 export interface SpoolStats {
+  /** Bytes of the segment files on disk. */
   bytes: number;
+  /** Bytes of the records not yet stored (what `maxBytes` bounds). */
+  pendingBytes: number;
   segments: number;
   /** Highest sequence number known to be stored. */
   committedSeq: number;
@@ -148,6 +151,8 @@ export class Spool {
   /** Read cursor's open file, kept between reads of the same segment. */
   private readFd: { segment: number; fd: number } | undefined;
   private totalBytes = 0;
+  /** Where the first record not known to be stored starts. */
+  private committedPos: SpoolPosition = { segment: 0, offset: 0 };
 
   constructor(opts: Partial<SpoolOptions> & { dir: string }, hooks: SpoolHooks = {}) {
     this.opts = { ...DEFAULT_SPOOL_OPTIONS, ...opts };
@@ -215,6 +220,7 @@ export class Spool {
     }
     this.nextSeq = Math.max(maxSeq, files.length > 0 ? (files[files.length - 1] as { first: number }).first - 1 : 0) + 1;
     this.openSegment();
+    this.committedPos = rec.from ?? this.tail;
     rec.segments = this.segments.length;
     if (this.opts.fsync === 'interval') {
       this.fsyncTimer = setInterval(() => this.sync(), this.opts.fsyncIntervalMs);
@@ -252,24 +258,54 @@ export class Spool {
   }
 
   /** Appends one record synchronously (it is in the OS page cache when this returns); returns where it starts. */
-  append(atMs: number, points: Point[]): { seq: number; pos: SpoolPosition } {
+  append(atMs: number, points: Point[]): { seq: number; pos: SpoolPosition; end: SpoolPosition } {
     const seq = this.nextSeq++;
     const buf = encodeRecord({ seq, atMs, points });
     const active = this.active;
     const pos = { segment: active.first, offset: active.bytes };
-    writeSync(this.fd as number, buf);
+    const fd = this.fd as number;
+    try {
+      // writeSync may write only part of the buffer (a disk filling up: a short write, then ENOSPC) and says so only
+      // by its return value: loop, and write at the segment's own byte count so that a failure cannot shift the
+      // offsets of later records away from the positions handed out.
+      let done = 0;
+      while (done < buf.length) {
+        const n = writeSync(fd, buf, done, buf.length - done, active.bytes + done);
+        if (n <= 0) throw new Error(`spool write made no progress at ${active.path}`);
+        done += n;
+      }
+    } catch (err) {
+      // Cut off the partial record so that the segment holds whole records only, and let the caller keep it elsewhere.
+      try {
+        ftruncateSync(fd, active.bytes);
+      } catch {
+        // the next open() counts what is left as a torn record
+      }
+      throw err;
+    }
     active.bytes += buf.length;
     active.last = seq;
     this.totalBytes += buf.length;
     if (this.opts.fsync === 'always') fsyncSync(this.fd as number);
     else this.dirty = true;
+    const end = { segment: active.first, offset: active.bytes };
     if (active.bytes >= this.opts.segmentBytes) this.rotate();
-    return { seq, pos };
+    return { seq, pos, end };
   }
 
-  /** True when the uncommitted segments hold `maxBytes` or more. */
+  /** True when the records not yet stored take `maxBytes` or more. */
   get isFull(): boolean {
-    return this.totalBytes >= this.opts.maxBytes;
+    return this.pendingBytes >= this.opts.maxBytes;
+  }
+
+  /** Bytes of the records after the committed position: the backlog on disk (stored records still in a segment are not counted). */
+  get pendingBytes(): number {
+    let bytes = 0;
+    for (const seg of this.segments) {
+      if (seg.first < this.committedPos.segment) continue;
+      bytes += seg.first === this.committedPos.segment ? Math.max(0, seg.bytes - this.committedPos.offset) : seg.bytes;
+    }
+    return bytes;
   }
 
   /** Position the next append will get (the read cursor has caught up when it reaches this). */
@@ -278,7 +314,9 @@ export class Spool {
   }
 
   /**
-   * Reads records from `from` until `maxPoints` points are read (at least one record) or the tail is reached.
+   * Reads records from `from`, at most `maxPoints` points in all (but at least one record, however large), until the
+   * limit or the tail is reached. A record that would take the total past `maxPoints` is left for the next read (the
+   * batcher's `maxBatchPoints` is the largest batch its writer gets, from memory and from here alike).
    * Damaged records are skipped and reported. Returns the records and where the next read starts.
    */
   read(from: SpoolPosition, maxPoints: number): { records: SpoolRecord[]; next: SpoolPosition } {
@@ -305,11 +343,20 @@ export class Spool {
       }
       const chunk = this.readChunk(seg, pos.offset, READ_CHUNK_BYTES);
       const complete = pos.offset + chunk.length >= seg.bytes;
-      const end = this.scan(seg.path, chunk, 0, complete, (r) => {
+      let stopBefore: number | undefined;
+      const end = this.scan(seg.path, chunk, 0, complete, (r, offset) => {
+        if (records.length > 0 && points + r.points.length > maxPoints) {
+          stopBefore = offset;
+          return false;
+        }
         records.push(r);
         points += r.points.length;
         return points < maxPoints;
       }, () => {});
+      if (stopBefore !== undefined) {
+        pos.offset += stopBefore;
+        return { records, next: pos };
+      }
       if (end > 0) {
         pos.offset += end;
         if (points >= maxPoints) return { records, next: pos };
@@ -324,6 +371,7 @@ export class Spool {
         pos.offset = seg.bytes;
         continue;
       }
+      if (records.length > 0 && points + d.record.points.length > maxPoints) return { records, next: pos };
       records.push(d.record);
       points += d.record.points.length;
       pos.offset += d.bytes;
@@ -347,16 +395,19 @@ export class Spool {
     return buf.subarray(0, got);
   }
 
-  /** Every record up to `seq` is stored: segments wholly at or below it are deleted; the checkpoint moves on. */
-  commit(seq: number): void {
+  /**
+   * Every record up to `seq` is stored — `end`, when given, is where the record after it starts: segments wholly at
+   * or below it are deleted; the checkpoint moves on.
+   */
+  commit(seq: number, end?: SpoolPosition): void {
     if (seq <= this.committed) return;
     this.committed = seq;
+    if (end !== undefined) this.committedPos = { ...end };
+    else if (seq >= this.nextSeq - 1) this.committedPos = this.tail;
     let removed = false;
+    // The active segment (last) is never deleted here: appends go to it.
     while (this.segments.length > 1 && (this.segments[0] as Segment).last <= seq) {
-      const seg = this.segments.shift() as Segment;
-      if (this.readFd?.segment === seg.first) this.closeReadFd();
-      unlinkSync(seg.path);
-      this.totalBytes -= seg.bytes;
+      this.removeOldest();
       removed = true;
     }
     // The checkpoint only saves replay work, so it is written when a segment goes and otherwise every 256 commits' worth.
@@ -364,7 +415,7 @@ export class Spool {
   }
 
   stats(): SpoolStats {
-    return { bytes: this.totalBytes, segments: this.segments.length, committedSeq: this.committed, nextSeq: this.nextSeq };
+    return { bytes: this.totalBytes, pendingBytes: this.pendingBytes, segments: this.segments.length, committedSeq: this.committed, nextSeq: this.nextSeq };
   }
 
   /** fsyncs the active segment if anything was appended since the last sync. */
@@ -387,6 +438,13 @@ export class Spool {
     for (const seg of this.segments) if (seg.last <= this.committed || seg.bytes === 0) unlinkSync(seg.path);
     this.segments = [];
     this.totalBytes = 0;
+  }
+
+  private removeOldest(): void {
+    const seg = this.segments.shift() as Segment;
+    if (this.readFd?.segment === seg.first) this.closeReadFd();
+    unlinkSync(seg.path);
+    this.totalBytes -= seg.bytes;
   }
 
   private get active(): Segment {

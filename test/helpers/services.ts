@@ -21,11 +21,25 @@ export interface RunningService {
   stop(): Promise<void>;
 }
 
+/**
+ * A service that can be stopped and started again on the same port with the same data directory (local processes
+ * only: with testcontainers, `pause`/`resume` throw).
+ */
+export interface PausableService extends RunningService {
+  /** Graceful stop (SIGTERM, SIGKILL after 10 s) that keeps the port and the data directory. Idempotent. */
+  pause(): Promise<void>;
+  /** Starts the paused service again on the same port and data directory; resolves once it is ready. Idempotent. */
+  resume(): Promise<void>;
+}
+
 /** Mosquitto can be restarted on the same port with the same persistence directory. */
-export interface RunningMosquitto extends RunningService {
+export interface RunningMosquitto extends PausableService {
   /** Graceful stop (Mosquitto writes its persistence file), then start again on the same port and dir. */
   restart(): Promise<void>;
 }
+
+/** InfluxDB 1.x that can be stopped and started again on the same port and data directory (a store outage). */
+export type RunningInfluxd = PausableService;
 
 /** Options for {@link waitFor}. */
 export interface WaitForOptions {
@@ -112,7 +126,7 @@ export async function startMosquitto(opts: { port?: number; extraConfig?: Mosqui
       .withWaitStrategy(Wait.forListeningPorts())
       .withStartupTimeout(60_000)
       .start();
-    return { ...fromContainer(container, 1883, 'mqtt'), restart: () => container.restart({ timeout: STOP_GRACE_MS }) };
+    return { ...fromContainer(container, 1883, 'mqtt'), ...notPausable('mosquitto'), restart: () => container.restart({ timeout: STOP_GRACE_MS }) };
   }
 
   const bin = findBinary('mosquitto', 'mosquitto');
@@ -133,19 +147,21 @@ export async function startMosquitto(opts: { port?: number; extraConfig?: Mosqui
     readyLine: { file: join(dir, 'mosquitto.log'), text: ' running' },
     ready: () => tcpOpen(HOST, port),
   };
-  let child = await startLocal(spec);
-  const service = localService('mqtt', port, dir, () => child);
+  const service = await pausableLocalService('mqtt', port, spec);
   return {
     ...service,
     restart: async () => {
-      await stopChild(child);
-      child = await spawnUntilReady(spec);
+      await service.pause();
+      await service.resume();
     },
   };
 }
 
-/** InfluxDB 1.x (Debian's 1.6, or influxdb:1.8 in Docker) without auth; ready once GET /ping answers 204. */
-export async function startInfluxd(): Promise<RunningService> {
+/**
+ * InfluxDB 1.x (Debian's 1.6, or influxdb:1.8 in Docker) without auth; ready once GET /ping answers 204. Locally,
+ * {@link RunningInfluxd.pause} and `resume` stop and start it on the same port and data directory.
+ */
+export async function startInfluxd(): Promise<RunningInfluxd> {
   if (await dockerAvailable()) {
     const { GenericContainer, Wait } = await import('testcontainers');
     const container = await new GenericContainer('influxdb:1.8')
@@ -160,7 +176,7 @@ export async function startInfluxd(): Promise<RunningService> {
       .withWaitStrategy(Wait.forHttp('/ping', 8086).forStatusCode(204))
       .withStartupTimeout(60_000)
       .start();
-    return fromContainer(container, 8086, 'http');
+    return { ...fromContainer(container, 8086, 'http'), ...notPausable('influxd') };
   }
 
   const bin = findBinary('influxd', 'influxdb');
@@ -204,7 +220,7 @@ bind-address = "${HOST}:${rpcPort}"
 `,
   );
   const url = `http://${HOST}:${httpPort}`;
-  const child = await startLocal({
+  return pausableLocalService('http', httpPort, {
     name: 'influxd',
     bin,
     args: ['run', '-config', confPath],
@@ -212,7 +228,6 @@ bind-address = "${HOST}:${rpcPort}"
     logFiles: [],
     ready: async () => (await fetch(`${url}/ping`, { signal: AbortSignal.timeout(1_000) })).status === 204,
   });
-  return localService('http', httpPort, dir, () => child);
 }
 
 /** Single-node VictoriaMetrics; ready once GET /health answers. See the comment inside on write visibility. */
@@ -265,6 +280,8 @@ interface ProcessSpec {
 // Children still running, with their temp dirs; killed (and the dirs removed) if the test process
 // exits without stopping them.
 const liveChildren = new Map<ChildProcess, string>();
+// Temp dirs of paused services (no child running), removed too if the test process exits meanwhile.
+const pausedDirs = new Set<string>();
 let exitHookInstalled = false;
 
 function localService(scheme: 'mqtt' | 'http', port: number, dir: string, child: () => ChildProcess): RunningService {
@@ -279,6 +296,46 @@ function localService(scheme: 'mqtt' | 'http', port: number, dir: string, child:
       await stopChild(child());
       await rm(dir, { recursive: true, force: true });
     },
+  };
+}
+
+/**
+ * Starts `spec` (see {@link startLocal}) as a service that can be paused and resumed on the same port and dir.
+ * `stop()` ends it whether running or paused; a `pause` or `resume` after `stop` throws.
+ */
+async function pausableLocalService(scheme: 'mqtt' | 'http', port: number, spec: ProcessSpec): Promise<PausableService> {
+  let child = await startLocal(spec);
+  let stopped = false;
+  // pause, resume and stop run one after another, so a stop during a resume cannot leave a child behind.
+  let queue: Promise<void> = Promise.resolve();
+  const serially = (fn: () => Promise<void>): Promise<void> => {
+    const run = queue.then(fn);
+    queue = run.catch(() => undefined);
+    return run;
+  };
+  const running = (): boolean => child.exitCode === null && child.signalCode === null;
+  const service = localService(scheme, port, spec.dir, () => child);
+  return {
+    ...service,
+    stop: () =>
+      serially(async () => {
+        stopped = true;
+        pausedDirs.delete(spec.dir);
+        await service.stop();
+      }),
+    pause: () =>
+      serially(async () => {
+        if (stopped) throw new Error(`${spec.name} on port ${port} is stopped; it cannot be paused`);
+        await stopChild(child);
+        pausedDirs.add(spec.dir);
+      }),
+    resume: () =>
+      serially(async () => {
+        if (stopped) throw new Error(`${spec.name} on port ${port} is stopped; it cannot be resumed`);
+        if (running()) return;
+        child = await spawnUntilReady(spec);
+        pausedDirs.delete(spec.dir);
+      }),
   };
 }
 
@@ -348,6 +405,14 @@ function installExitHook(): void {
       }
     }
     liveChildren.clear();
+    for (const dir of pausedDirs) {
+      try {
+        rmSync(dir, { recursive: true, force: true });
+      } catch {
+        // best effort, as above
+      }
+    }
+    pausedDirs.clear();
   };
   process.on('exit', killAll);
   // Vitest ends fork workers with SIGTERM, which skips 'exit' handlers.
@@ -446,6 +511,13 @@ function dockerAvailable(): Promise<boolean> {
     }
   })();
   return dockerCheck;
+}
+
+/** `pause`/`resume` of a container: not supported (a stopped testcontainers container cannot be started again). */
+function notPausable(name: string): Pick<PausableService, 'pause' | 'resume'> {
+  const fail = (): Promise<never> =>
+    Promise.reject(new Error(`${name}: pause()/resume() are not supported with Docker (testcontainers); run with RG_TEST_NO_DOCKER=1 and the Debian binaries`));
+  return { pause: fail, resume: fail };
 }
 
 function fromContainer(container: StartedTestContainer, containerPort: number, scheme: 'mqtt' | 'http'): RunningService {

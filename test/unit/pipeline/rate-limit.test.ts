@@ -1,0 +1,71 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, test } from 'vitest';
+import { FakeClock } from '../../../src/lib/clock.js';
+import { createMetrics, type Metrics } from '../../../src/lib/metrics.js';
+import { openSqlite, type SqliteDb } from '../../../src/lib/sqlite.js';
+import { DeadLetterLog } from '../../../src/pipeline/dead-letters.js';
+import { DEFAULT_INGEST_LIMITS, Pipeline } from '../../../src/pipeline/pipeline.js';
+import type { Reading } from '../../../src/pipeline/reading.js';
+import { DeviceRegistry } from '../../../src/registry/device-registry.js';
+
+/** The per-device message limit: a flood is refused, a backlog (device time advancing at its pace) is not. */
+describe('pipeline/per-device rate limit', () => {
+  let dir: string;
+  let db: SqliteDb;
+  let clock: FakeClock;
+  let metrics: Metrics;
+  let stored: Reading[];
+  let pipeline: Pipeline;
+
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'rg-rate-'));
+    db = openSqlite(join(dir, 'state.db'));
+    const registry = new DeviceRegistry(db);
+    registry.start();
+    registry.upsert([{ tenant: 't1', deviceId: 'gas-1', kind: 'gas', heartbeatS: 60, attrs: {} }]);
+    clock = new FakeClock();
+    metrics = createMetrics({ defaultMetrics: false });
+    stored = [];
+    pipeline = new Pipeline({
+      registry,
+      metrics,
+      deadLetters: new DeadLetterLog(100),
+      clock,
+      limits: { ...DEFAULT_INGEST_LIMITS, maxMessagesPerDevicePerS: 5 }, // bucket of 50
+      sinks: [{ accept: (r) => stored.push(r) }],
+    });
+  });
+  afterEach(() => {
+    db.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const send = (ts: number) => pipeline.ingestMqtt('rg/v1/t1/gas/gas-1/telemetry', Buffer.from(JSON.stringify({ ts, data: { concentration_lel: 1 } })));
+  const rateLimited = async () => (await metrics.readingsRejected.get()).values.find((v) => v.labels.reason === 'rate_limited')?.value ?? 0;
+
+  test('a flood at one instant with barely moving device time is cut at the bucket (10 s worth)', async () => {
+    const t0 = clock.now() - 60_000;
+    for (let i = 0; i < 80; i++) send(t0 + i); // 1 ms apart in device time, all at the same gateway instant
+    expect(stored).toHaveLength(50);
+    expect(await rateLimited()).toBe(30);
+  });
+
+  test('a backlog redelivered at once — device time advancing at the device pace — is taken whole', async () => {
+    // 600 messages queued at the broker for 10 minutes (one per second of device time) arrive in the same instant.
+    const t0 = clock.now() - 600_000;
+    for (let i = 0; i < 600; i++) send(t0 + i * 1000);
+    expect(stored).toHaveLength(600);
+    expect(await rateLimited()).toBe(0);
+  });
+
+  test('gateway time refills the bucket too: a steady device at the limit is never refused', async () => {
+    for (let i = 0; i < 200; i++) {
+      send(clock.now() - 5000); // the same device time over and over, but spaced 200 ms apart in gateway time
+      clock.advance(200);
+    }
+    expect(stored).toHaveLength(200);
+    expect(await rateLimited()).toBe(0);
+  });
+});
