@@ -33,6 +33,8 @@ export class MqttIngest {
   private readonly pipeline: Pipeline;
   private client?: MqttClient;
   private subscribed = false;
+  /** A message is held back (spool full): the socket is paused with unread data, so a polite end never completes. */
+  private holding = false;
 
   constructor(opts: MqttIngestOptions, pipeline: Pipeline) {
     this.opts = opts;
@@ -59,15 +61,18 @@ export class MqttIngest {
     client.handleMessage = (packet, done) => {
       const backedUp = this.opts.isBackedUp;
       if (backedUp?.()) {
+        this.holding = true;
         this.opts.onPause?.(true);
         log.warn('store spool is full: MQTT ingest paused until the store catches up');
         const wait = setInterval(() => {
           if (this.client !== client) {
             clearInterval(wait); // stopping: neither taken nor acknowledged, so the broker delivers it again
+            this.holding = false;
             return;
           }
           if (backedUp()) return;
           clearInterval(wait);
+          this.holding = false;
           this.opts.onPause?.(false);
           log.info('MQTT ingest resumed');
           this.take(packet.topic.toString(), packet.payload as Buffer);
@@ -132,6 +137,10 @@ export class MqttIngest {
     const client = this.client;
     this.client = undefined;
     this.subscribed = false;
-    if (client) await client.endAsync();
+    // While a message is held the client reads nothing, so a graceful DISCONNECT would wait for a `close` that never
+    // comes (SIGTERM then hit the 15 s shutdown timeout). Force it: the held message was not acknowledged, so the
+    // broker delivers it again to the next session.
+    if (client) await client.endAsync(this.holding);
+    this.holding = false;
   }
 }
