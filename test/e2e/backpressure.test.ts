@@ -210,13 +210,15 @@ describe('backpressure: store away during a burst', () => {
   test('SPOOL_MAX_MB=16 with the store stopped: the ingest pauses and the broker keeps the messages; store back: everything stored', async () => {
     const dir = mkdtempSync(join(tmp, 'full-'));
     const fleet = writeGasFleet(dir, DEVICES);
-    const gw = await start(join(dir, 'data'), {
+    const env = {
       MQTT_CLIENT_ID: 'rg-bp-full',
       INFLUX_DATABASE: 'rg_bp_full',
       REGISTRY_SEED: fleet.path,
       SPOOL_MAX_MB: '16',
       SPOOL_SEGMENT_MB: '4',
-    });
+    };
+    const first = await start(join(dir, 'data'), env);
+    let gw = first;
     // 200 readings per message (a device's offline buffer, `{readings: […]}`): ~22 KB of spool per message, so 16 MiB
     // fill in ~800 messages; the per-device rate limit counts messages.
     const stream = new ReadingStream({ brokerUrl: (mosquitto as RunningMosquitto).url, devices: fleet.devices, baseTs: Date.now() - 3_600_000, stepMs: 10, readingsPerMessage: 200 });
@@ -238,22 +240,38 @@ describe('backpressure: store away during a burst', () => {
     await stream.stop();
     const heldByBroker = stream.ackedMessages - afterWait;
 
+    // SIGTERM while a message is held (spool full, store away): a bounded, clean exit — the held message is not
+    // acknowledged, so the broker keeps it; the spool keeps what was taken.
+    const tTerm = Date.now();
+    await gw.kill('SIGTERM');
+    const termMs = Date.now() - tTerm;
+    const termCode = gw.proc.exitCode;
+
     storeBack();
     const tBack = Date.now();
+    gw = await start(join(dir, 'data'), env);
+    let check = await storedCheck('rg_bp_full', stream.published);
     await waitFor(
-      async () => (await gw.metric('riskgate_store_pending_points')) === 0 && (await gw.metric('riskgate_readings_accepted_total')) >= stream.published.size,
-      { timeoutMs: 45_000, intervalMs: 250, what: 'everything to be stored once the store is back' },
+      async () => {
+        if ((await gw.metric('riskgate_store_pending_points')) !== 0) return false;
+        check = await storedCheck('rg_bp_full', stream.published);
+        return check.missing.length === 0;
+      },
+      { timeoutMs: 60_000, intervalMs: 1000, what: 'everything to be stored once the store is back and the gateway restarted' },
     );
     const drainS = (Date.now() - tBack) / 1000;
     const text = await gw.metricsText();
-    const check = await storedCheck('rg_bp_full', stream.published);
     console.log(
       `[spool-full] spool full (ingest paused) ${fullAfterS.toFixed(1)} s after the store stopped, at ${spoolMb.toFixed(1)} MiB; ` +
         `messages taken: ${atPause} at the pause, ${afterWait} 3 s later; published ${stream.ackedMessages} messages (${stream.published.size} readings), ` +
-        `${heldByBroker} held by the broker; RSS while paused ${rssPausedMb.toFixed(0)} MB; store back: drained in ${drainS.toFixed(1)} s, ` +
+        `${heldByBroker} held by the broker; RSS while paused ${rssPausedMb.toFixed(0)} MB; SIGTERM while paused: exit ${termCode} after ${termMs} ms; ` +
+        `store back, gateway restarted (replayed ${metricValue(text, 'riskgate_spool_replayed_points_total')} points from the spool): drained in ${drainS.toFixed(1)} s, ` +
         `stored ${check.stored} (${check.missing.length} missing, ${check.duplicates} duplicates); ingest_paused now ${metricValue(text, 'riskgate_ingest_paused')}`,
     );
     expect(stillPaused).toBe(1);
+    expect(termCode).toBe(0);
+    expect(termMs).toBeLessThan(15_000);
+    expect(metricValue(text, 'riskgate_spool_replayed_points_total')).toBeGreaterThan(0);
     expect(rssPausedMb).toBeLessThan(RSS_LIMIT_MB);
     expect(spoolMb).toBeGreaterThanOrEqual(16);
     // At most the message being held when the pause began (and one already parsed) got through meanwhile.
