@@ -79,9 +79,9 @@ export class AlertService {
     this.ctx.metrics.alertsOpen.set(this.open.size);
   }
 
-  /** The open live alert of a (device, rule), if any. */
-  openAlert(tenant: string, deviceId: string, ruleId: string): Alert | undefined {
-    return this.open.get(key(tenant, deviceId, ruleId, false));
+  /** The open live (or, with `historical`, the open historical) alert of a (device, rule), if any. */
+  openAlert(tenant: string, deviceId: string, ruleId: string, historical = false): Alert | undefined {
+    return this.open.get(key(tenant, deviceId, ruleId, historical));
   }
 
   get(id: number): Alert | undefined {
@@ -130,7 +130,10 @@ export class AlertService {
       type = 'reactivated';
       a.condition = 'active';
       a.cleared_at = null;
-      if (this.flip(k, 'active', value, ts)) type = 'flapping_started';
+      // Flapping guards operators against paging noise, counted in gateway time: a back-dated upload arrives all at
+      // once, so its flips would look like flapping although the device changed at its own pace. Historical alerts are
+      // never paged: no flap counting for them.
+      if (!historical && this.flip(k, 'active', value, ts)) type = 'flapping_started';
     } else if (a.level !== level) {
       type = 'level_changed';
     }
@@ -163,7 +166,7 @@ export class AlertService {
     }
     a.condition = 'cleared';
     a.cleared_at = ts;
-    if (this.flip(k, 'cleared', result.value ?? null, ts)) {
+    if (!historical && this.flip(k, 'cleared', result.value ?? null, ts)) {
       a.condition = 'active'; // held as it was until the flapping ends
       a.cleared_at = null;
       a.flapping = true;

@@ -238,7 +238,11 @@ export class RuleEngine implements ReadingSink {
   private evaluateHistory(key: string, rule: RuleBase, evaluator: RuleEvaluator, reading: Reading, ctx: EvalContext): void {
     let h = this.history.get(key);
     if (!h) {
-      h = { state: evaluator.initialState(rule), firing: false, touchedAt: ctx.now };
+      // History state lives in memory only (dropped after an hour untouched, or by a restart) while its historical
+      // alert stays open: start from the alert, like a live slot does, or a later clearing reading would be ignored.
+      const open = this.ctx.alerts.openAlert(ctx.device.tenant, ctx.device.deviceId, rule.id, true);
+      const active = open?.condition === 'active';
+      h = { state: evaluator.initialState(rule, active ? { level: open.level } : undefined), firing: active, touchedAt: ctx.now };
       this.history.set(key, h);
     }
     h.touchedAt = ctx.now;

@@ -240,6 +240,31 @@ describe('alerts/history and restarts', () => {
     expect(h.events.filter((e) => e.type === 'escalated').map((e) => [e.alert.rule_id, e.alert.historical])).toEqual([['g.lel', false]]);
   });
 
+  test('an open historical alert still clears after a restart dropped the in-memory history state', () => {
+    start();
+    h.feed(GAS1, { concentration_lel: 2 });
+    const old = h.clock.now() - 2 * 3_600_000;
+    h.feed(GAS1, { concentration_lel: 40 }, { ts: old });
+    h.restart(); // history state is in memory only; the historical alert is in SQLite
+    h.feed(GAS1, { concentration_lel: 3 }, { ts: old + 60_000 });
+    expect(h.events.map((e) => [e.type, e.alert.rule_id, e.alert.historical])).toEqual([
+      ['raised', 'g.lel', true],
+      ['cleared', 'g.lel', true],
+    ]);
+  });
+
+  test('a back-dated upload flipping at the device pace is not flapping (it arrives all at once)', () => {
+    start({ policy: { flapFlips: 3, flapWindowMs: 600_000 } });
+    h.feed(GAS1, { concentration_lel: 2 });
+    const old = h.clock.now() - 3 * 3_600_000;
+    for (let i = 0; i < 12; i++) h.feed(GAS1, { concentration_lel: i % 2 === 0 ? 40 : 3 }, { ts: old + i * 300_000 });
+    const types = h.events.map((e) => e.type);
+    expect(types).not.toContain('flapping_started');
+    expect(types.filter((t) => t === 'cleared')).toHaveLength(6);
+    expect(types[0]).toBe('raised');
+    expect(types.filter((t) => t === 'reactivated')).toHaveLength(5);
+  });
+
   test('a half-elapsed for duration continues after a restart', () => {
     start();
     const t0 = h.clock.now();
