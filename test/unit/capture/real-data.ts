@@ -4,10 +4,10 @@ import { importRecording, type ImportOptions, type ImportResult } from '../../..
 
 export const REPO_ROOT = resolve(import.meta.dirname, '../../..');
 
-/** The real recordings (shared/data/real, beside the repository; data README). */
-export const REAL_DATA = join(REPO_ROOT, '..', 'shared', 'data', 'real');
+/** The real recordings, copied into the repository with their README and licence texts (devices/recordings/README.md). */
+export const REAL_DATA = join(REPO_ROOT, 'devices', 'recordings');
 
-if (!existsSync(REAL_DATA)) throw new Error(`the real recordings are expected at ${REAL_DATA} (shared/ beside the repository)`);
+if (!existsSync(REAL_DATA)) throw new Error(`the real recordings are expected at ${REAL_DATA}`);
 
 /** The committed captures and the import that makes each (docs/captures.md "Commands"). */
 export const COMMITTED: { file: string; source: string; options: Omit<ImportOptions, 'source'> }[] = [
