@@ -26,6 +26,7 @@ import { EmbeddedBroker } from './broker/embedded-broker.js';
 import type { Config } from './config/env.js';
 import { formatYamlProblem } from './config/yaml-file.js';
 import { MqttIngest } from './ingest/mqtt/mqtt-ingest.js';
+import { Jt808Ingest } from './ingest/jt808/jt808-ingest.js';
 import { systemClock, type Clock } from './lib/clock.js';
 import { RiskgateError } from './lib/errors.js';
 import { EventBus } from './lib/event-bus.js';
@@ -85,6 +86,8 @@ export class Gateway {
   http!: FastifyInstance;
   broker?: EmbeddedBroker;
   ingest!: MqttIngest;
+  /** The JT/T 808 TCP server for vehicle terminals; undefined when JT808_ENABLED=false. */
+  jt808?: Jt808Ingest;
   simulator?: FleetSimulator;
   ruleWatcher?: RuleWatcher;
   notifications?: NotificationService;
@@ -283,6 +286,25 @@ export class Gateway {
     );
     await this.ingest.start();
 
+    if (config.jt808) {
+      const j = config.jt808;
+      this.jt808 = new Jt808Ingest({
+        options: { host: j.host, port: j.port, heartbeatTimeoutMs: j.heartbeatTimeoutMs, maxConnections: j.maxConnections },
+        registry: this.registry,
+        db: this.db,
+        pipeline: this.pipeline,
+        liveness: { rules: this.rules, activity: this.activity },
+        rules: () => this.rules.ruleSet,
+        historyCutoffMs: config.rules.historyCutoffMs,
+        bus: this.bus,
+        metrics: this.metrics,
+        clock: this.clock,
+        logger,
+        isBackedUp: () => this.batcher.isBackedUp,
+      });
+      await this.jt808.start();
+    }
+
     if (fleet.length > 0 && config.simFleet) {
       this.simulator = new FleetSimulator({
         devices: fleet,
@@ -373,6 +395,15 @@ export class Gateway {
     return typeof addr === 'object' && addr ? addr.port : this.config.http.port;
   }
 
+  /** Port of the JT/T 808 server (the real one when JT808_PORT=0); undefined when it is off or not started. */
+  get jt808Port(): number | undefined {
+    try {
+      return this.jt808?.port;
+    } catch {
+      return undefined; // not listening (stopped, or failed to start)
+    }
+  }
+
   /** URL devices and tools publish to: the embedded broker's, or the external one. */
   get mqttUrl(): string {
     return this.broker ? `mqtt://127.0.0.1:${this.broker.port}` : (this.config.mqtt.url as string);
@@ -391,6 +422,7 @@ export class Gateway {
     };
     await step('simulator', () => this.simulator?.stop());
     await step('ingest', () => this.ingest?.stop());
+    await step('jt808', () => this.jt808?.stop());
     await step('rule watcher', () => this.ruleWatcher?.stop());
     await step('rule engine', () => this.rules?.stop());
     await step('broker', () => this.broker?.stop());

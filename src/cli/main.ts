@@ -20,6 +20,16 @@ const USAGE = `riskgate <command>
   export mosquitto --out DIR [--data-dir data] [--ingest-user U] [--ingest-password-file F]
                                 write a Mosquitto password file, ACL file and config snippet
                                 manage API tokens in the state database (--data-dir, default DATA_DIR or data)
+  import <source.csv> --out C.jsonl.gz [--mapper M] [--from T] [--to T] [--every N]
+                                map a real recording onto riskgate devices as a capture (docs/captures.md)
+  record --broker URL [--topic 'rg/v1/#'] --out C.jsonl.gz [--duration D] [--username U --password P]
+                                record MQTT messages into a capture
+  replay C.jsonl.gz --broker URL [--speed 10x|max] [--loop N] [--rebase-time] [--seed-out F]
+                                publish a capture's messages again (QoS 1), with the recorded timing
+  jt808-load --host H --port P --terminals N [--interval 10s] [--duration 60s] [--write-seed F]
+                                N simulated JT/T 808 terminals reporting to a gateway; prints the counts
+  simulate --fleet F [--broker URL] [--rate N] [--seed N] [--duration D] [--scenario S] [--credentials-file F]
+                                publish a fleet's simulated readings, live counts per kind (docs/simulation.md)
 `;
 
 async function main(argv: string[]): Promise<number> {
@@ -50,6 +60,16 @@ async function main(argv: string[]): Promise<number> {
       return runExportMosquitto(rest.slice(1), { stdout: (s) => process.stdout.write(s), stderr: (s) => process.stderr.write(s) });
     case 'token':
       return tokenCommand(rest, cliEnv().DATA_DIR ?? 'data');
+    case 'jt808-load':
+      return (await import('./jt808-load-command.js')).jt808LoadCommand(rest);
+    case 'simulate':
+      return (await import('./simulate-command.js')).runSimulateCli(rest);
+    case 'import':
+      return (await import('./import-command.js')).runImport(rest, { stdout: (s) => process.stdout.write(s), stderr: (s) => process.stderr.write(s) });
+    case 'record':
+      return (await import('./capture-command.js')).runRecord(rest, { stdout: (s) => process.stdout.write(s), stderr: (s) => process.stderr.write(s) });
+    case 'replay':
+      return (await import('./capture-command.js')).runReplay(rest, { stdout: (s) => process.stdout.write(s), stderr: (s) => process.stderr.write(s) });
     default:
       break;
   }

@@ -90,6 +90,11 @@ export const ENV_SCHEMA = z.object({
   DEAD_LETTER_CAPACITY: int(1, 1_000_000).default(1000),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], { message: 'must be one of fatal, error, warn, info, debug, trace, silent' }).default('info'),
   LOG_PRETTY: bool.default(false),
+  JT808_ENABLED: bool.default(true),
+  JT808_HOST: z.string().trim().min(1).default('0.0.0.0'),
+  JT808_PORT: int(0, 65535).default(7611),
+  JT808_HEARTBEAT_TIMEOUT_MS: int(1000, 86_400_000).default(180_000),
+  JT808_MAX_CONNECTIONS: int(1, 1_000_000).default(10_000),
 });
 
 export type Env = z.output<typeof ENV_SCHEMA>;
@@ -125,6 +130,8 @@ export interface Config {
   simFleet?: string;
   ingest: { maxPayloadBytes: number; maxFutureMs: number; maxAgeMs: number; deadLetterCapacity: number; maxMessagesPerDevicePerS: number };
   log: { level: string; pretty: boolean };
+  /** The JT/T 808 TCP server for vehicle terminals (docs/jt808.md); null when JT808_ENABLED=false. */
+  jt808: { host: string; port: number; heartbeatTimeoutMs: number; maxConnections: number } | null;
 }
 
 /** One invalid setting: its name and why. */
@@ -166,6 +173,12 @@ export function parseConfig(env: Record<string, string | undefined>): ConfigResu
   if (e.MQTT_PASSWORD && !e.MQTT_USERNAME) problems.push({ name: 'MQTT_PASSWORD', reason: 'set MQTT_USERNAME too' });
   if (!e.MQTT_URL && e.HTTP_PORT !== 0 && e.HTTP_PORT === e.MQTT_BROKER_PORT && !bad.has('HTTP_PORT') && !bad.has('MQTT_BROKER_PORT')) {
     problems.push({ name: 'MQTT_BROKER_PORT', reason: `must differ from HTTP_PORT (${e.HTTP_PORT})` });
+  }
+  if (e.JT808_ENABLED && e.JT808_PORT !== 0 && !bad.has('JT808_PORT')) {
+    for (const other of ['HTTP_PORT', 'MQTT_BROKER_PORT'] as const) {
+      if (other === 'MQTT_BROKER_PORT' && e.MQTT_URL) continue;
+      if (!bad.has(other) && e[other] === e.JT808_PORT) problems.push({ name: 'JT808_PORT', reason: `must differ from ${other} (${e[other]})` });
+    }
   }
   for (const name of ['REGISTRY_SEED', 'SIM_FLEET', 'NOTIFIERS_FILE'] as const) {
     const p = e[name];
@@ -215,6 +228,9 @@ export function parseConfig(env: Record<string, string | undefined>): ConfigResu
         maxMessagesPerDevicePerS: e.INGEST_MAX_MESSAGES_PER_DEVICE_PER_S,
       },
       log: { level: e.LOG_LEVEL, pretty: e.LOG_PRETTY },
+      jt808: e.JT808_ENABLED
+        ? { host: e.JT808_HOST, port: e.JT808_PORT, heartbeatTimeoutMs: e.JT808_HEARTBEAT_TIMEOUT_MS, maxConnections: e.JT808_MAX_CONNECTIONS }
+        : null,
     },
   };
 }

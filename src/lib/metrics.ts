@@ -37,6 +37,24 @@ export interface Metrics {
   sources: MetricSources;
   /** Alert notifications by notifier and outcome: `sent`, `retried` (one per retry scheduled), `dead_lettered`. */
   notifications: Counter<'notifier' | 'outcome'>;
+  /** JT/T 808 frames that passed framing and checksum, by msg id (`0x0200`; ids the codec does not know: `other`). */
+  jt808Frames: Counter<'msg_id'>;
+  /** JT/T 808 input that failed to decode, by reason (docs/jt808.md "Decode error reasons"). */
+  jt808DecodeErrors: Counter<'reason'>;
+  /** JT/T 808 messages answered with a refusal, by reason (`unauthenticated`, `auth_failed`, …). */
+  jt808Refusals: Counter<'reason'>;
+  /** Retransmitted 0x0200/0x0704 answered again but not forwarded, by msg id. */
+  jt808Duplicates: Counter<'msg_id'>;
+  /** JT/T 808 connections closed, by reason (`peer_closed`, `heartbeat_timeout`, `decode_errors`, `max_connections`, …). */
+  jt808ConnectionsClosed: Counter<'reason'>;
+  /** Open JT/T 808 TCP connections. */
+  jt808Connections: Gauge;
+  /** Authenticated JT/T 808 terminals. */
+  jt808SessionsOnline: Gauge;
+  /** Locations handed to the pipeline, by type: `live` (0x0200, 0x0704 type 0) or `history` (0x0704 type 1, 盲区补报). */
+  jt808Locations: Counter<'type'>;
+  /** 0x8203 alarm confirmations after an operator acknowledged an alert, by outcome (`sent`, `queued`: terminal offline). */
+  jt808AlarmConfirmations: Counter<'outcome'>;
 }
 
 /** Functions the gauges read when scraped (cheaper than updating them on every point). */
@@ -96,5 +114,14 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}): Metrics 
     wsClients: new Gauge({ name: 'riskgate_ws_clients', help: 'Connected WebSocket stream clients', registers }),
     deadLetters: new Gauge({ name: 'riskgate_dead_letters', help: 'Entries held in the dead-letter log', registers }),
     notifications: new Counter({ name: 'riskgate_notifications_total', help: 'Alert notifications by notifier and outcome (sent, retried, dead_lettered)', labelNames: ['notifier', 'outcome'], registers }),
+    jt808Frames: new Counter({ name: 'riskgate_jt808_frames_total', help: 'JT/T 808 frames that passed framing and checksum, by msg id', labelNames: ['msg_id'], registers }),
+    jt808DecodeErrors: new Counter({ name: 'riskgate_jt808_decode_errors_total', help: 'JT/T 808 input that failed to decode, by reason', labelNames: ['reason'], registers }),
+    jt808Refusals: new Counter({ name: 'riskgate_jt808_refusals_total', help: 'JT/T 808 messages answered with a refusal, by reason', labelNames: ['reason'], registers }),
+    jt808Duplicates: new Counter({ name: 'riskgate_jt808_duplicates_total', help: 'Retransmitted JT/T 808 location messages answered but not forwarded again, by msg id', labelNames: ['msg_id'], registers }),
+    jt808ConnectionsClosed: new Counter({ name: 'riskgate_jt808_connections_closed_total', help: 'JT/T 808 connections closed, by reason', labelNames: ['reason'], registers }),
+    jt808Connections: new Gauge({ name: 'riskgate_jt808_connections', help: 'Open JT/T 808 TCP connections', registers }),
+    jt808SessionsOnline: new Gauge({ name: 'riskgate_jt808_sessions_online', help: 'Authenticated JT/T 808 terminals', registers }),
+    jt808Locations: new Counter({ name: 'riskgate_jt808_locations_total', help: 'JT/T 808 locations handed to the pipeline, by type (live, history)', labelNames: ['type'], registers }),
+    jt808AlarmConfirmations: new Counter({ name: 'riskgate_jt808_alarm_confirmations_total', help: '0x8203 alarm confirmations after an operator acknowledged an alert, by outcome (sent, queued)', labelNames: ['outcome'], registers }),
   };
 }

@@ -66,6 +66,16 @@ export interface RejectInfo {
   errors?: RejectSummary[];
 }
 
+/** Per-message options of {@link Pipeline.ingestDevicePayload}. */
+export interface IngestOptions {
+  /**
+   * Every reading of the message is history whatever its age (`Reading.historical`): stored, evaluated on the rules'
+   * history state, never paged live. For re-uploads the adapter knows to be back-dated (JT/T 808 0x0704 type 1
+   * 盲区补报) even when they are younger than `RULE_HISTORY_CUTOFF_MS`. Default false.
+   */
+  historical?: boolean;
+}
+
 /**
  * Parse → validate → fan out. Synchronous: a message is fully accepted or rejected before the next one.
  * A failure is an outcome (counted, dead-lettered), never an exception.
@@ -129,8 +139,8 @@ export class Pipeline {
     return this.ingestDevicePayload(tenant, kind, deviceId, channel, payload, info);
   }
 
-  /** A payload already attributed to a device (MQTT after the topic, HTTP webhook). */
-  ingestDevicePayload(tenant: string, kind: string, deviceId: string, channel: Channel, payload: Buffer, info: RejectInfo): IngestOutcome {
+  /** A payload already attributed to a device (MQTT after the topic, HTTP webhook, a JT/T 808 terminal). */
+  ingestDevicePayload(tenant: string, kind: string, deviceId: string, channel: Channel, payload: Buffer, info: RejectInfo, opts: IngestOptions = {}): IngestOutcome {
     info.tenant = tenant;
     info.deviceId = deviceId;
     const device = this.ctx.registry.get(tenant, deviceId);
@@ -196,6 +206,7 @@ export class Pipeline {
         fields: v.fields,
         tags,
       };
+      if (opts.historical === true) reading.historical = true;
       for (const sink of this.ctx.sinks) sink.accept(reading);
       this.ctx.metrics.readingsAccepted.inc({ kind: device.kind });
       accepted++;

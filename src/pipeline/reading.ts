@@ -26,6 +26,10 @@ export interface Reading {
   fields: Record<string, FieldValue>;
   /** String-valued attributes: enums from the payload (`gas_type`, `valve_state`) and registry tags (`region`, `site`). */
   tags: Record<string, string>;
-  /** True when the reading is back-dated (older than the device's latest) — evaluated as history, never paged live. */
+  /**
+   * True when the reading is known to be back-dated — evaluated as history, never paged live. Set by the pipeline for
+   * an adapter's re-uploads (`IngestOptions.historical`: JT/T 808 0x0704 type 1); the rule engine also treats a
+   * reading older than `RULE_HISTORY_CUTOFF_MS`, or than the device's latest, as history without it.
+   */
   historical?: boolean;
 }

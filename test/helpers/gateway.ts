@@ -37,6 +37,9 @@ export async function startTestGateway(env: Record<string, string> = {}, opts: {
     HTTP_PORT: '0',
     MQTT_BROKER_HOST: '127.0.0.1',
     MQTT_BROKER_PORT: '0',
+    // The JT/T 808 server is on by default (port 7611): a free port, so parallel gateways do not collide.
+    JT808_HOST: '127.0.0.1',
+    JT808_PORT: '0',
     DATA_DIR: dataDir,
     RULES_DIR: join(REPO_ROOT, 'alert-rules'),
     REGISTRY_SEED: FIXTURE_DEVICES,

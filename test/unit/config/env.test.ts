@@ -100,6 +100,7 @@ describe('config/env', () => {
       simFleet: undefined,
       ingest: { maxPayloadBytes: 65_536, maxFutureMs: 300_000, maxAgeMs: 7 * 86_400_000, deadLetterCapacity: 1000, maxMessagesPerDevicePerS: 50 },
       log: { level: 'info', pretty: false },
+      jt808: { host: '0.0.0.0', port: 7611, heartbeatTimeoutMs: 180_000, maxConnections: 10_000 },
     });
   });
 
