@@ -30,6 +30,8 @@ describe('graceful shutdown', () => {
         PATH: process.env.PATH ?? '',
         HTTP_HOST: '127.0.0.1',
         HTTP_PORT: String(httpPort),
+        JT808_HOST: '127.0.0.1',
+        JT808_PORT: '0',
         MQTT_BROKER_HOST: '127.0.0.1',
         MQTT_BROKER_PORT: String(mqttPort),
         MQTT_BROKER_ALLOW_ANONYMOUS: 'true',

@@ -50,7 +50,7 @@ describe('demo gateway (the run command\'s defaults)', () => {
     mqttPort = await freePort();
     proc = spawn(process.execPath, SERVER, {
       cwd: REPO_ROOT,
-      env: { PATH: process.env.PATH ?? '', HTTP_HOST: '127.0.0.1', HTTP_PORT: String(httpPort), MQTT_BROKER_HOST: '127.0.0.1', MQTT_BROKER_PORT: String(mqttPort), DATA_DIR: dataDir, SIM_FLEET: 'devices/fleets/demo.yaml' },
+      env: { PATH: process.env.PATH ?? '', HTTP_HOST: '127.0.0.1', HTTP_PORT: String(httpPort), MQTT_BROKER_HOST: '127.0.0.1', MQTT_BROKER_PORT: String(mqttPort), JT808_HOST: '127.0.0.1', JT808_PORT: '0', DATA_DIR: dataDir, SIM_FLEET: 'devices/fleets/demo.yaml' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     proc.stdout?.on('data', (d: Buffer) => (logs += d.toString()));
