@@ -3,7 +3,7 @@ import { parseYaml, type YamlProblem } from '../config/yaml-file.js';
 import { DEVICE_FILE_SCHEMA, FLEET_DEVICE_SCHEMA, type FleetDevice } from '../registry/seed.js';
 import { deviceFromInput } from '../registry/device-registry.js';
 import type { TenantInput } from '../registry/tenant-store.js';
-import { parseCompactYaml } from './compact-yaml.js';
+import { parseCompactYaml } from '../config/compact-yaml.js';
 import type { ModelCatalog } from './models.js';
 import { resolveProfile, type SimProfile } from './profile.js';
 

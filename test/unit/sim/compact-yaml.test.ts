@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, test } from 'vitest';
 import { parse } from 'yaml';
-import { parseCompactYaml } from '../../../src/sim/compact-yaml.js';
+import { parseCompactYaml } from '../../../src/config/compact-yaml.js';
 
 describe('sim/compact-yaml', () => {
   test('reads the generated city fleet exactly as the yaml package does (header, tenants, every 25th device)', () => {
