@@ -10,6 +10,8 @@ import { NotificationService } from './alerts/notifiers/webhook-notifier.js';
 import { alertRoutes } from './api/alert-routes.js';
 import { registryRoutes } from './api/registry-routes.js';
 import { statsRoutes } from './api/stats-routes.js';
+import { telemetryRoutes } from './api/telemetry-routes.js';
+import { consoleRoutes } from './api/console-routes.js';
 import { tokenRoutes } from './api/token-routes.js';
 import { DeviceActivity } from './registry/device-activity.js';
 import { RegionStore } from './registry/region-store.js';
@@ -22,6 +24,7 @@ import { TokenStore } from './auth/token-store.js';
 import { ruleRoutes } from './api/rule-routes.js';
 import { installErrorHandler } from './api/http-errors.js';
 import { opsRoutes } from './api/ops-routes.js';
+import { registerOpenApi } from './api/openapi.js';
 import { EmbeddedBroker } from './broker/embedded-broker.js';
 import type { Config } from './config/env.js';
 import { formatYamlProblem } from './config/yaml-file.js';
@@ -50,6 +53,7 @@ import { createPointWriter } from './storage/index.js';
 import type { PointWriter } from './storage/point.js';
 import { Spool } from './storage/spool.js';
 import { StoreSink } from './storage/store-sink.js';
+import { AlertEventExporter } from './storage/alert-event-export.js';
 import { alertStreamRoutes } from './stream/alert-stream.js';
 
 export interface GatewayOptions {
@@ -91,6 +95,8 @@ export class Gateway {
   simulator?: FleetSimulator;
   ruleWatcher?: RuleWatcher;
   notifications?: NotificationService;
+  /** Copies alert events into InfluxDB (measurement alert_events) for the Grafana annotations; undefined on SQLite. */
+  alertExport?: AlertEventExporter;
   tokens!: TokenStore;
   tenants!: TenantStore;
   regions!: RegionStore;
@@ -237,6 +243,11 @@ export class Gateway {
       return { pendingPoints: this.batcher.pendingPoints, lagSeconds: this.batcher.lagMs / 1000, spoolBytes: st?.bytes ?? 0, spoolBacklogBytes: st?.pendingBytes ?? 0, spoolSegments: st?.segments ?? 0, readingBack: this.batcher.mode === 'spool' };
     };
     this.batcher.start();
+    if (config.store.backend !== 'sqlite') {
+      // Alert events also go to InfluxDB (measurement alert_events): the Grafana dashboards' annotations.
+      this.alertExport = new AlertEventExporter({ writer: createPointWriter(config.store), events: this.alertStore, bus: this.bus, cursorFile: join(config.dataDir, 'alert-events-exported.json'), logger });
+      await this.alertExport.start();
+    }
     const rec = this.batcher.recovery;
     if (rec && (rec.points > 0 || rec.tornRecords > 0)) {
       m.spoolReplayedPoints.inc(rec.points);
@@ -361,6 +372,8 @@ export class Gateway {
       },
       errorResponseBuilder: (_req, ctx) => new RiskgateError('RG_ERR_RATE_LIMITED', `more than ${ctx.max} requests per minute for this token; retry in ${Math.ceil(ctx.ttl / 1000)} s`),
     });
+    // OpenAPI document and Swagger UI at /docs: before the first route, so that every route is in the document.
+    await registerOpenApi(app);
     await app.register(opsRoutes, {
       metrics: this.metrics,
       deadLetters: this.deadLetters,
@@ -378,6 +391,7 @@ export class Gateway {
     await app.register(credentialRoutes, { credentials: this.credentials, registry: this.registry });
     await app.register(registryRoutes, { registry: this.registry, tenants: this.tenants, regions: this.regions, sites: this.sites, activity: this.activity });
     await app.register(statsRoutes, { registry: this.registry, activity: this.activity, tenants: this.tenants, regions: this.regions, clock: this.clock });
+    await app.register(telemetryRoutes, { registry: this.registry, store: this.config.store, clock: this.clock });
     await app.register(httpIngestRoutes, { pipeline: this.pipeline, registry: this.registry, metrics: this.metrics, isBackedUp: () => this.batcher.isBackedUp });
     await app.register(alertRoutes, { store: this.alertStore, service: this.alerts, registry: this.registry });
     await app.register(ruleRoutes, { engine: () => this.rules, watcher: () => this.ruleWatcher });
@@ -387,6 +401,7 @@ export class Gateway {
       return { dead_letters: this.notifications?.deadLetters(100) ?? [], stats: this.notifications?.stats() ?? [] };
     });
     await app.register(alertStreamRoutes, { store: this.alertStore, bus: this.bus, metrics: this.metrics, logger: this.logger });
+    await app.register(consoleRoutes);
     return app;
   }
 
@@ -431,6 +446,7 @@ export class Gateway {
     await step('activity', () => this.activity?.stop());
     await step('batcher', () => this.batcher?.stop());
     await step('writer', () => this.writer?.stop());
+    await step('alert export', () => this.alertExport?.stop());
     this.bus.removeOwner(this);
     await step('db', () => {
       if (this.db?.open) this.db.close();

@@ -290,6 +290,16 @@ const ROUTES: Record<string, RouteSpec> = {
   'GET /healthz': { open: true, probe: () => ({ method: 'GET', url: '/healthz' }) },
   'GET /readyz': { open: true, probe: () => ({ method: 'GET', url: '/readyz' }) },
   'GET /metrics': { open: true, probe: () => ({ method: 'GET', url: '/metrics' }) },
+  // OpenAPI document and Swagger UI (src/api/openapi.ts): open, like the probes.
+  // The operator console (src/api/console-routes.ts): its page is open, the data behind it needs a token.
+  'GET /': { open: true, probe: () => ({ method: 'GET', url: '/' }) },
+  'GET /docs': { open: true, probe: () => ({ method: 'GET', url: '/docs' }) },
+  'GET /docs/': { open: true, probe: () => ({ method: 'GET', url: '/docs/' }) },
+  'GET /docs/*': { open: true, probe: () => ({ method: 'GET', url: '/docs/static/swagger-ui.css' }) },
+  'GET /docs/json': { open: true, probe: () => ({ method: 'GET', url: '/docs/json' }) },
+  'GET /docs/yaml': { open: true, probe: () => ({ method: 'GET', url: '/docs/yaml' }) },
+  'GET /docs/static/index.html': { open: true, probe: () => ({ method: 'GET', url: '/docs/static/index.html' }) },
+  'GET /docs/static/swagger-initializer.js': { open: true, probe: () => ({ method: 'GET', url: '/docs/static/swagger-initializer.js' }) },
   'POST /api/v1/broker/emqx/authn': {
     broker: true,
     probe: ({ side, role, t }) => {
@@ -345,6 +355,9 @@ const ROUTES: Record<string, RouteSpec> = {
   'PUT /api/v1/devices/:tenant/:deviceId': deviceWrite('PUT', { kind: 'gas', heartbeat_s: 30 }),
   'PATCH /api/v1/devices/:tenant/:deviceId': deviceWrite('PATCH', { heartbeat_s: 30 }),
   'DELETE /api/v1/devices/:tenant/:deviceId': deviceWrite('DELETE'),
+  // Recent telemetry of one device (the console's chart) and the latest reading per device (its map): scoped reads.
+  'GET /api/v1/devices/:tenant/:deviceId/telemetry': { ...READ_ONE, probe: ({ t }) => ({ method: 'GET', url: `/api/v1/devices/${t.tenant}/${t.device}/telemetry` }) },
+  'GET /api/v1/telemetry/latest': { ...READ_ALL, probe: () => ({ method: 'GET', url: '/api/v1/telemetry/latest?kind=gas' }) },
   'GET /api/v1/devices/:tenant/:deviceId/credentials': {
     foreign: E(200, 403, 404, 403),
     own: E(200, 403, 200, 403),
@@ -609,7 +622,8 @@ describe('cross-tenant matrix', () => {
     expect(routes.length).toBeGreaterThan(50);
     const heads = routes.filter((r) => r.startsWith('HEAD '));
     expect(heads.filter((h) => !routes.includes(h.replace(/^HEAD/, 'GET')))).toEqual([]);
-    expect(routes.filter((r) => !r.startsWith('HEAD ')).sort()).toEqual(Object.keys(ROUTES).sort());
+    // The console's static files are one route each (@fastify/static); open, covered by test/browser/console-server.test.ts.
+    expect(routes.filter((r) => !r.startsWith('HEAD ') && !r.startsWith('GET /console/')).sort()).toEqual(Object.keys(ROUTES).sort());
   });
 
   test('every role × route: another side\'s resources are refused, own ones work, lists stay in scope, and each refusal is counted', async () => {
