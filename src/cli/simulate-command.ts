@@ -9,7 +9,7 @@ import { DEFAULT_MODELS_DIR, loadModels } from '../sim/models.js';
 import { MqttTransport, type MqttLogin } from '../sim/mqtt-transport.js';
 import { ProgressDisplay } from '../sim/progress.js';
 import { findScenarioLoader, type LoadScenario, type Scenario } from '../sim/scenario-hook.js';
-import { loadScenarioFile, playScenario, scenarioMessages, scenarioSteps, startNear } from '../sim/scenario/index.js';
+import { formatJt808Differences, loadScenarioFile, playScenario, ScenarioJt808Terminals, scenarioJt808AssignedPhones, scenarioMessages, scenarioSteps, startNear, type ScenarioMessage } from '../sim/scenario/index.js';
 import mqtt from 'mqtt';
 import { FleetSchedule } from '../sim/schedule.js';
 import { scenarioDevice } from '../sim/sim-device.js';
@@ -20,7 +20,11 @@ export const SIMULATE_USAGE = `riskgate simulate --fleet F [--broker mqtt://127.
     [--scenario S] [--models DIR] [--start TIME] [--username U (--password P | --password-file F) | --credentials-file F]
     [--connections N] [--max-in-flight N] [--dry-run]
 riskgate simulate --scenario devices/scenarios/S.yaml [--broker URL] [--seed N] [--start TIME] [--speed N] [--username U --password P]
+    [--jt808 HOST:PORT]
   Plays an incident scenario's own devices and timeline (QoS 1) and lists the alert events it must produce.
+  --jt808 sends the vehicles' messages through simulated JT/T 808 terminals (0x0200, 0x0704 for buffered uploads)
+  to the gateway's JT/T 808 server instead of MQTT (other devices stay on MQTT) and lists what JT/T 808 could not
+  carry exactly (docs/scenarios.md "JT/T 808"); device times are then whole seconds.
   Device times start at --start (default: now, or for time-of-day scenarios the next matching time); --speed > 1
   compresses wall time only, so device times run ahead of the gateway clock by (speed - 1) × elapsed.
   Publishes the fleet's readings like its devices would (docs/simulation.md). --rate is msg/s for the whole fleet
@@ -60,6 +64,7 @@ const OPTIONS = {
   'max-in-flight': { type: 'string', default: '2000' },
   'dry-run': { type: 'boolean', default: false },
   speed: { type: 'string' },
+  jt808: { type: 'string' },
 } as const;
 
 function positiveNumber(name: string, v: string | undefined): number | undefined {
@@ -98,7 +103,8 @@ async function run(args: string[], io: SimulateIo): Promise<number> {
   const seed = Number(v.seed);
   if (!Number.isSafeInteger(seed)) throw new UsageError(`--seed must be an integer, got ${v.seed}`);
   // A scenario file of devices/scenarios/ brings its own devices and timeline: it is played as written.
-  if (v.scenario && !v.fleet && !io.loadScenario) return playScenarioFile(v.scenario, { io, clock, seed, broker: v.broker, start: v.start, speed: v.speed, username: v.username, password: v.password });
+  if (v.scenario && !v.fleet && !io.loadScenario) return playScenarioFile(v.scenario, { io, clock, seed, broker: v.broker, start: v.start, speed: v.speed, username: v.username, password: v.password, jt808: v.jt808 });
+  if (v.jt808 !== undefined) throw new UsageError('--jt808 plays the vehicles of a scenario file (--scenario without --fleet)');
   if (!v.fleet) throw new UsageError('--fleet is required (or --scenario with a file of devices/scenarios/)');
   const rate = positiveNumber('rate', v.rate);
   const durationMs = v.duration === undefined ? undefined : parseDurationMs(v.duration);
@@ -241,6 +247,16 @@ interface ScenarioPlayOptions {
   speed?: string;
   username?: string;
   password?: string;
+  /** HOST:PORT of the gateway's JT/T 808 server: vehicles report through simulated terminals. */
+  jt808?: string;
+}
+
+/** `--jt808 HOST:PORT` (an IPv6 host in brackets: `[::1]:7611`). */
+function jt808Target(v: string): { host: string; port: number } {
+  const m = /^(?:\[([^\]]+)\]|([^:]+)):(\d{1,5})$/.exec(v);
+  const port = Number(m?.[3]);
+  if (!m || !(port >= 1 && port <= 65_535)) throw new UsageError(`--jt808 must be HOST:PORT (e.g. 127.0.0.1:7611), got ${v}`);
+  return { host: (m[1] ?? m[2]) as string, port };
 }
 
 /** `simulate --scenario FILE` without a fleet: the scenario's messages at their times, then its expected events. */
@@ -251,36 +267,63 @@ async function playScenarioFile(file: string, o: ScenarioPlayOptions): Promise<n
   const s = loaded.value;
   const speed = o.speed === undefined ? 1 : Number(o.speed);
   if (!(speed > 0)) throw new UsageError(`--speed must be a positive number, got ${o.speed}`);
-  const startMs = o.start === undefined ? startNear(s, o.clock.now()) : startTime(o.start, o.clock);
+  const jt808 = o.jt808 === undefined ? undefined : jt808Target(o.jt808);
+  let startMs = o.start === undefined ? startNear(s, o.clock.now()) : startTime(o.start, o.clock);
+  // JT/T 808 times are BCD seconds: a start on a whole second keeps every device time of the scenario exact.
+  if (jt808) startMs = Math.floor(startMs / 1000) * 1000;
   if (startMs > o.clock.now() + 300_000) {
     io.stderr(`warning: ${s.name} keeps its time of day; it starts at ${new Date(startMs).toISOString()} — device times that far ahead are refused by the gateway (give --start)\n`);
   }
   const messages = scenarioMessages(s, { seed: o.seed, startMs });
   const steps = scenarioSteps(messages, { startMs, durationMs: s.durationMs });
   io.stderr(`scenario ${s.name}: ${s.title} — ${s.devices.length} devices, ${messages.length} messages over ${Math.round(s.durationMs / 1000)} s of device time, speed ${speed}\n`);
-  io.stderr(`register its devices first (scenarioSeedYaml in src/sim/scenario writes a REGISTRY_SEED file): ${s.devices.map((d) => `${d.device.tenant}/${d.device.deviceId}`).join(', ')}\n`);
-  const client = await mqtt.connectAsync(o.broker, { clientId: `riskgate-scenario-${process.pid}`, username: o.username, password: o.password, reconnectPeriod: 1000 });
+  io.stderr(
+    `register its devices first (${jt808 ? 'scenarioJt808SeedYaml' : 'scenarioSeedYaml'} in src/sim/scenario writes a REGISTRY_SEED file): ${s.devices.map((d) => `${d.device.tenant}/${d.device.deviceId}`).join(', ')}\n`,
+  );
+  const terminals = jt808 ? new ScenarioJt808Terminals({ ...jt808, scenario: s }) : undefined;
+  if (terminals) {
+    const assigned = scenarioJt808AssignedPhones(s, terminals.phones);
+    const list = [...terminals.phones].map(([device, phone]) => `${device} → ${phone}${assigned.has(device) ? ' (assigned: the gateway must hold it as attrs.jt808_phone)' : ''}`);
+    io.stderr(`JT/T 808 terminals to ${jt808?.host}:${jt808?.port}: ${list.length === 0 ? 'none (the scenario has no vehicle)' : list.join(', ')}\n`);
+  }
+  const viaMqtt = messages.filter((m) => !terminals?.handles(m));
+  // Only a scenario with devices on MQTT needs the broker.
+  const client = viaMqtt.length === 0 ? undefined : await mqtt.connectAsync(o.broker, { clientId: `riskgate-scenario-${process.pid}`, username: o.username, password: o.password, reconnectPeriod: 1000 });
   let sent = 0;
+  let code = 0;
+  const send = async (m: ScenarioMessage): Promise<void> => {
+    if (terminals?.handles(m)) await terminals.send(m);
+    else await client?.publishAsync(m.topic, m.payload, { qos: 1 });
+  };
   try {
     const res = await playScenario(steps, {
       speed,
       signal: io.signal,
       publish: async (m) => {
-        await client.publishAsync(m.topic, m.payload, { qos: 1 });
+        await send(m);
         sent++;
         if (sent % 50 === 0) io.stderr(`sent ${sent}/${messages.length}\n`);
       },
     });
-    io.stderr(`done: ${res.published} messages in ${(res.wallMs / 1000).toFixed(1)} s\n`);
+    io.stderr(`done: ${res.published} messages in ${(res.wallMs / 1000).toFixed(1)} s${terminals ? ` (${terminals.stats.jt808Messages} JT/T 808 messages with ${terminals.stats.points} locations, ${viaMqtt.length} over MQTT)` : ''}\n`);
   } catch (err) {
-    if (!io.signal?.aborted) throw err;
-    io.stderr(`stopped after ${sent} messages\n`);
+    if (io.signal?.aborted) io.stderr(`stopped after ${sent} messages\n`);
+    else if (terminals) {
+      // A terminal refused, timed out or could not connect: say which, and fail.
+      io.stderr(`failed after ${sent} messages: ${(err as Error).message}\n`);
+      code = 1;
+    } else throw err;
   } finally {
-    await client.endAsync();
+    terminals?.close();
+    await client?.endAsync();
+  }
+  if (terminals) {
+    const diffs = terminals.differences();
+    io.stderr(diffs.length === 0 ? 'JT/T 808 carried every vehicle reading exactly\n' : `what JT/T 808 carried differently from MQTT:\n${formatJt808Differences(diffs).map((l) => `  ${l}\n`).join('')}`);
   }
   io.stdout(`expected alert events (${s.expect.length}):\n`);
   for (const e of s.expect) io.stdout(`  ${JSON.stringify(e)}\n`);
-  return 0;
+  return code;
 }
 
 function problems(io: SimulateIo, lines: string[], code = 2): number {

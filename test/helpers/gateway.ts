@@ -92,7 +92,7 @@ export async function metricValue(httpUrl: string, name: string, labels: Record<
   let total = 0;
   for (const line of text.split('\n')) {
     if (!line.startsWith(name)) continue;
-    const m = /^([a-z_]+)(\{([^}]*)\})? ([-0-9.e+]+)$/.exec(line);
+    const m = /^([a-z_][a-z0-9_]*)(\{([^}]*)\})? ([-0-9.e+]+)$/.exec(line);
     if (!m || m[1] !== name) continue;
     const have = m[3] ?? '';
     if (want.every((w) => have.includes(w))) total += Number(m[4]);

@@ -7,3 +7,20 @@ export { playScenario, type PlayOptions, type PlayResult } from './player.js';
 export { scenarioReadings, type NoiseMode, type ScenarioReading } from './readings.js';
 export { scenarioSeedYaml } from './registry-seed.js';
 export { deviceKey, type ExpectedEvent, type Scenario, type ScenarioDevice, type TimelineEntry, type TsFormat } from './schema.js';
+export {
+  formatJt808Differences,
+  INITIAL_VEHICLE_WIRE_STATE,
+  ScenarioJt808Converter,
+  ScenarioJt808Terminals,
+  scenarioJt808AssignedPhones,
+  scenarioJt808Phones,
+  scenarioJt808SeedYaml,
+  vehicleDataToLocation,
+  type Jt808Conversion,
+  type Jt808Difference,
+  type Jt808DifferenceCount,
+  type Jt808DifferenceKind,
+  type Jt808Location,
+  type ScenarioJt808Options,
+  type VehicleWireState,
+} from './jt808.js';
