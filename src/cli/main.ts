@@ -30,6 +30,8 @@ const USAGE = `riskgate <command>
                                 N simulated JT/T 808 terminals reporting to a gateway; prints the counts
   simulate --fleet F [--broker URL] [--rate N] [--seed N] [--duration D] [--scenario S] [--credentials-file F]
                                 publish a fleet's simulated readings, live counts per kind (docs/simulation.md)
+  loadtest --gateway URL --token T --broker URL (--capture C | --scenario S | --devices N --rate R) [--out F.json]
+                                load a running gateway; rates, alert latency, rejects, expected alerts (docs/performance.md)
 `;
 
 async function main(argv: string[]): Promise<number> {
@@ -64,6 +66,8 @@ async function main(argv: string[]): Promise<number> {
       return (await import('./jt808-load-command.js')).jt808LoadCommand(rest);
     case 'simulate':
       return (await import('./simulate-command.js')).runSimulateCli(rest);
+    case 'loadtest':
+      return (await import('./loadtest-command.js')).runLoadtestCli(rest);
     case 'import':
       return (await import('./import-command.js')).runImport(rest, { stdout: (s) => process.stdout.write(s), stderr: (s) => process.stderr.write(s) });
     case 'record':

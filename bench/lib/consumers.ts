@@ -1,0 +1,144 @@
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { triggeringTs } from '../../src/loadtest/alert-matching.js';
+import { gatewayCounters } from '../../src/loadtest/gateway-metrics.js';
+import { wallNow } from '../../src/loadtest/publisher.js';
+import { AlertStreamListener } from '../../src/loadtest/stream-listener.js';
+import { REPO_ROOT } from '../../test/helpers/gateway.js';
+import { spawnGateway } from '../../test/helpers/proc-gateway.js';
+import { waitFor } from '../../test/helpers/services.js';
+import type { ChildLine } from './child-protocol.js';
+
+// The four systems the bench compares, each a separate process consuming the same broker: (a) a bare subscriber,
+// (b) a naive pipeline, (c) riskgate with SQLite, (d) riskgate with InfluxDB. One interface: how many readings it has
+// processed, what it stored, and when it observed what (alert transitions, or delivery samples for (a)).
+
+/** Something a consumer saw, with when (wall ms): an alert transition, or (a) a message's delivery. */
+export interface Observation {
+  tenant: string;
+  deviceId: string;
+  /** Device time of the reading that caused it. */
+  ts: number;
+  atMs: number;
+}
+
+export interface Consumer {
+  id: 'a' | 'b' | 'c' | 'd';
+  name: string;
+  /** The consuming process (for /proc/<pid>/stat). */
+  pid: number;
+  /** What its latency measures: an alert reaching an observer, or (a) a message reaching the subscriber. */
+  latencyKind: 'alert' | 'delivery';
+  /** Readings processed so far (accepted, for riskgate), and the wall time that count is of (a child reports every 100 ms). */
+  processed(): Promise<{ count: number; atMs: number }>;
+  /** Points acknowledged by its store so far; undefined when it has none. */
+  stored(): Promise<number | undefined>;
+  observations(): Observation[];
+  stop(): Promise<void>;
+}
+
+const SETPRIV = '/usr/bin/setpriv';
+
+/** Spawns bench/<script> (tsx) and follows its stdout protocol. */
+async function nodeConsumer(id: 'a' | 'b', name: string, script: string, args: string[]): Promise<Consumer> {
+  const nodeArgs = ['--import', 'tsx', join(REPO_ROOT, 'bench', script), ...args];
+  const [command, argv] = existsSync(SETPRIV) ? [SETPRIV, ['--pdeathsig', 'KILL', '--', process.execPath, ...nodeArgs]] : [process.execPath, nodeArgs];
+  const proc = spawn(command, argv, { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  proc.stderr?.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4000)));
+  let ready = false;
+  let processed = { count: 0, atMs: 0 };
+  let written = 0;
+  const obs: Observation[] = [];
+  createInterface({ input: proc.stdout as NodeJS.ReadableStream }).on('line', (line) => {
+    const msg = JSON.parse(line) as ChildLine;
+    if (msg.type === 'ready') ready = true;
+    else if (msg.type === 'stats') {
+      processed = { count: msg.processed, atMs: msg.at };
+      written = msg.written;
+    } else for (const [tenant, deviceId, ts, atMs] of msg.o) obs.push({ tenant, deviceId, ts, atMs });
+  });
+  const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
+  await waitFor(() => {
+    if (proc.exitCode !== null) throw new Error(`${script} exited (${proc.exitCode}): ${stderr}`);
+    return ready;
+  }, { timeoutMs: 30_000, intervalMs: 50, what: `${script} to subscribe` });
+  return {
+    id,
+    name,
+    pid: proc.pid as number,
+    latencyKind: id === 'a' ? 'delivery' : 'alert',
+    processed: async () => processed,
+    stored: async () => (id === 'b' ? written : undefined),
+    observations: () => obs,
+    stop: async () => {
+      if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGTERM');
+      await exited;
+    },
+  };
+}
+
+/** (a) the floor: parse and count. */
+export function startBaseline(brokerUrl: string, qos: 0 | 1): Promise<Consumer> {
+  return nodeConsumer('a', 'bare mqtt.js subscriber (JSON.parse only)', 'baseline-subscriber.ts', ['--broker', brokerUrl, '--qos', String(qos)]);
+}
+
+/** (b) mqtt.js → JSON.parse → threshold → batched line protocol to InfluxDB. */
+export function startNaive(brokerUrl: string, influxUrl: string, qos: 0 | 1): Promise<Consumer> {
+  return nodeConsumer('b', 'naive pipeline (mqtt.js → threshold → InfluxDB)', 'naive-pipeline.ts', ['--broker', brokerUrl, '--influx', influxUrl, '--qos', String(qos)]);
+}
+
+/** (c) / (d): the gateway as a process (`node --import tsx src/server.ts`) on the external broker, watched on its stream. */
+export async function startRiskgate(id: 'c' | 'd', opts: { brokerUrl: string; seedPath: string; influxUrl?: string }): Promise<Consumer> {
+  const dataDir = mkdtempSync(join(tmpdir(), `rg-bench-${id}-`));
+  const gw = await spawnGateway({
+    dataDir,
+    env: {
+      MQTT_URL: opts.brokerUrl,
+      MQTT_CLIENT_ID: `rg-bench-${id}-${process.pid}`,
+      REGISTRY_SEED: opts.seedPath,
+      LOG_LEVEL: 'warn',
+      RULES_HOT_RELOAD: 'false',
+      // One device sends up to (top step ÷ devices) messages a second: never refused as rate_limited here.
+      INGEST_MAX_MESSAGES_PER_DEVICE_PER_S: '1000000',
+      // The fleet's devices cross the threshold again and again: counted as flapping, their transitions would be held.
+      ALERT_FLAP_FLIPS: '1000000',
+      ...(opts.influxUrl ? { INFLUX_URL: opts.influxUrl, INFLUX_DATABASE: 'riskgate' } : {}),
+    },
+  });
+  try {
+    await waitFor(() => /rgt_[A-Za-z0-9_-]{40,}/.test(gw.logs()), { timeoutMs: 10_000, intervalMs: 50, what: 'the bootstrap token' });
+    const token = (/rgt_[A-Za-z0-9_-]{40,}/.exec(gw.logs()) as RegExpExecArray)[0];
+    const stream = new AlertStreamListener({ gatewayUrl: gw.httpUrl, token });
+    await stream.start();
+    const scrape = async (): Promise<{ accepted: number; stored: number }> => gatewayCounters(await gw.metricsText());
+    return {
+      id,
+      name: opts.influxUrl ? 'riskgate, InfluxDB 1.x store' : 'riskgate, SQLite store',
+      pid: gw.pid,
+      latencyKind: 'alert',
+      processed: async () => {
+        const accepted = (await scrape()).accepted;
+        return { count: accepted, atMs: wallNow() };
+      },
+      stored: async () => (await scrape()).stored,
+      observations: () =>
+        stream.received.flatMap((r) => {
+          const ts = triggeringTs(r.event);
+          return ts === undefined ? [] : [{ tenant: r.event.alert.tenant, deviceId: r.event.alert.device_id, ts, atMs: r.receivedAtMs }];
+        }),
+      stop: async () => {
+        await stream.stop();
+        await gw.kill('SIGTERM');
+        rmSync(dataDir, { recursive: true, force: true });
+      },
+    };
+  } catch (err) {
+    await gw.kill('SIGKILL');
+    rmSync(dataDir, { recursive: true, force: true });
+    throw err;
+  }
+}
