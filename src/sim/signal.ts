@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { fnv1a, mulberry32 } from '../lib/prng.js';
 
 /** Beijing time has no DST: UTC+8 all year (domain.md §0). */
 const BEIJING_OFFSET_H = 8;
@@ -67,23 +68,10 @@ export interface SignalState {
 }
 
 /** Deterministic PRNG (mulberry32): the same seed gives the same fleet. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export const prng = mulberry32;
 
 /** FNV-1a of a string: turns `seed/tenant/device` into a PRNG seed. */
-export function hashSeed(text: string): number {
-  let h = 2166136261;
-  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 16777619);
-  return h >>> 0;
-}
+export const hashSeed = fnv1a;
 
 /** The hour of the day in Beijing, 0 ≤ h < 24. */
 export function beijingHour(nowMs: number): number {

@@ -19,20 +19,12 @@ import {
   type LocationExtra,
 } from '../../../src/ingest/jt808/index.js';
 import { FakeClock } from '../../../src/lib/clock.js';
+import { mulberry32 } from '../../../src/lib/prng.js';
 
 type Rand = () => number;
 
 /** mulberry32: a seeded PRNG, so every run (and every failure) is reproducible. */
-function prng(seed: number): Rand {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const prng: (seed: number) => Rand = mulberry32;
 
 const int = (r: Rand, max: number): number => Math.floor(r() * (max + 1));
 const pick = <T>(r: Rand, xs: readonly T[]): T => xs[int(r, xs.length - 1)] as T;

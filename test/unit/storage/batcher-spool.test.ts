@@ -3,44 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, test, vi } from 'vitest';
 import { WriteBatcher, type WriteBatcherContext, type WriteBatcherHooks } from '../../../src/storage/batcher.js';
-import type { Point, PointWriter } from '../../../src/storage/point.js';
+import type { Point } from '../../../src/storage/point.js';
+import { FakeWriter } from '../../helpers/fake-writer.js';
 import { encodeRecord, Spool, type SpoolOptions } from '../../../src/storage/spool.js';
-
-/** In-memory writer: records acknowledged batches; fails while `failuresLeft` > 0 or while `down`. */
-class FakeWriter implements PointWriter {
-  readonly name = 'fake';
-  readonly batches: Point[][] = [];
-  readonly attemptsAtMs: number[] = [];
-  failuresLeft = 0;
-  down = false;
-  inFlight = 0;
-  maxInFlight = 0;
-  latencyMs = 0;
-
-  async start(): Promise<void> {}
-  async stop(): Promise<void> {}
-  async ping(): Promise<boolean> {
-    return !this.down;
-  }
-  async write(points: readonly Point[]): Promise<void> {
-    this.attemptsAtMs.push(Date.now());
-    this.inFlight++;
-    this.maxInFlight = Math.max(this.maxInFlight, this.inFlight);
-    try {
-      if (this.latencyMs > 0) await new Promise((r) => setTimeout(r, this.latencyMs));
-      if (this.down || this.failuresLeft > 0) {
-        this.failuresLeft--;
-        throw new Error('store unavailable');
-      }
-      this.batches.push([...points]);
-    } finally {
-      this.inFlight--;
-    }
-  }
-  get written(): Point[] {
-    return this.batches.flat();
-  }
-}
 
 const T0 = Date.UTC(2025, 2, 15, 6, 0, 0);
 
