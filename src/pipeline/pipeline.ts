@@ -206,7 +206,9 @@ export class Pipeline {
         fields: v.fields,
         tags,
       };
-      if (opts.historical === true) reading.historical = true;
+      // A blind-area re-upload is history whatever its age, over JT/T 808 (0x0704 type 1) and over MQTT/HTTP alike
+      // (`backfill: true` in a vehicle payload): stored and evaluated as history, never paged live.
+      if (opts.historical === true || v.fields.backfill === true) reading.historical = true;
       for (const sink of this.ctx.sinks) sink.accept(reading);
       this.ctx.metrics.readingsAccepted.inc({ kind: device.kind });
       accepted++;

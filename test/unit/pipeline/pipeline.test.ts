@@ -10,8 +10,8 @@ import { DEFAULT_INGEST_LIMITS, Pipeline } from '../../../src/pipeline/pipeline.
 import type { Reading } from '../../../src/pipeline/reading.js';
 import { DeviceRegistry } from '../../../src/registry/device-registry.js';
 
-/** The per-device message limit: a flood is refused, a backlog (device time advancing at its pace) is not. */
-describe('pipeline/per-device rate limit', () => {
+/** The per-device message limit (a flood is refused, a backlog is not) and how readings are marked. */
+describe('pipeline', () => {
   let dir: string;
   let db: SqliteDb;
   let clock: FakeClock;
@@ -24,7 +24,10 @@ describe('pipeline/per-device rate limit', () => {
     db = openSqlite(join(dir, 'state.db'));
     const registry = new DeviceRegistry(db);
     registry.start();
-    registry.upsert([{ tenant: 't1', deviceId: 'gas-1', kind: 'gas', heartbeatS: 60, attrs: {} }]);
+    registry.upsert([
+      { tenant: 't1', deviceId: 'gas-1', kind: 'gas', heartbeatS: 60, attrs: {} },
+      { tenant: 't1', deviceId: 'truck-1', kind: 'vehicle', heartbeatS: 30, attrs: {} },
+    ]);
     clock = new FakeClock();
     metrics = createMetrics({ defaultMetrics: false });
     stored = [];
@@ -67,5 +70,14 @@ describe('pipeline/per-device rate limit', () => {
     }
     expect(stored).toHaveLength(200);
     expect(await rateLimited()).toBe(0);
+  });
+
+  test('a vehicle reading marked backfill (blind-area re-upload) is history whatever its age, over MQTT too', () => {
+    const now = clock.now();
+    const send2 = (data: Record<string, unknown>) =>
+      pipeline.ingestMqtt('rg/v1/t1/vehicle/truck-1/telemetry', Buffer.from(JSON.stringify({ ts: now - 30_000, data: { lat: 30.6, lon: 104.06, speed_kmh: 50, ...data } })));
+    send2({ backfill: true });
+    send2({});
+    expect(stored.map((r) => r.historical === true)).toEqual([true, false]);
   });
 });
