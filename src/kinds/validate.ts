@@ -1,6 +1,7 @@
 import type { z } from 'zod';
 import type { FieldValue } from '../pipeline/reading.js';
 import type { FieldError } from './envelope.js';
+import { fastPathOf } from './fast-path.js';
 import type { FieldInfo, KindDefinition } from './kind.js';
 
 /** Outcome of {@link validateData}: the reading's fields and tags, or every schema violation found. */
@@ -13,13 +14,27 @@ const PARSE_OPTIONS = { reportInput: true } as const;
 
 /**
  * Validates an envelope's `data` against the kind's schema and splits it into fields and tags.
- * On success this is `safeParse` + `toFields` and nothing else; message building happens only on failure.
+ * Valid data takes the fast path compiled from the schema (kinds/fast-path.ts: the same output as `safeParse`);
+ * anything else goes to zod's `safeParse`, which decides and words the errors. Message building happens only on failure.
  *
  * @param pathPrefix where `data` sits in the payload (`data`, `readings[3].data`); prefixes every error path.
  */
 export function validateData(kind: KindDefinition, data: unknown, pathPrefix: string): ValidateResult {
+  const fast = fastPathOf(kind.dataSchema)?.(data);
+  if (fast !== undefined) {
+    const split = kind.toFields(fast);
+    return { ok: true, fields: split.fields, tags: split.tags };
+  }
+  return validateWithZod(kind, data, pathPrefix);
+}
+
+/** {@link validateData} without the fast path: zod's `safeParse` decides. Exported for the tests that hold the two equal. */
+export function validateWithZod(kind: KindDefinition, data: unknown, pathPrefix: string): ValidateResult {
   const result = kind.dataSchema.safeParse(data, PARSE_OPTIONS);
-  if (result.success) return { ok: true, ...kind.toFields(result.data) };
+  if (result.success) {
+    const split = kind.toFields(result.data);
+    return { ok: true, fields: split.fields, tags: split.tags };
+  }
   const errors: FieldError[] = [];
   for (const issue of result.error.issues) toFieldErrors(kind, issue, pathPrefix, errors);
   return { ok: false, errors };

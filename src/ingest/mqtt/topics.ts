@@ -22,13 +22,24 @@ export interface DeviceTopic {
 
 export type TopicResult = { ok: true; topic: DeviceTopic } | { ok: false; reason: string };
 
-/** The only topic parser: every MQTT message goes through here. */
+const UPLINK_PREFIX = `${TOPIC_ROOT}/`;
+
+/**
+ * The only topic parser: every MQTT message goes through here. Scans for the four level separators instead of
+ * splitting (issue 9: no array per message); the same decisions and reasons as `topic.split('/')` into six levels.
+ */
 export function parseTopic(topic: string): TopicResult {
-  const parts = topic.split('/');
-  if (parts.length !== 6 || parts[0] !== 'rg' || parts[1] !== 'v1') {
+  const start = UPLINK_PREFIX.length;
+  const a = topic.startsWith(UPLINK_PREFIX) ? topic.indexOf('/', start) : -1;
+  const b = a < 0 ? -1 : topic.indexOf('/', a + 1);
+  const c = b < 0 ? -1 : topic.indexOf('/', b + 1);
+  if (c < 0 || topic.indexOf('/', c + 1) !== -1) {
     return { ok: false, reason: `expected rg/v1/{tenant}/{kind}/{deviceId}/{channel}, got ${JSON.stringify(topic.slice(0, 200))}` };
   }
-  const [, , tenant, kind, deviceId, channel] = parts as [string, string, string, string, string, string];
+  const tenant = topic.slice(start, a);
+  const kind = topic.slice(a + 1, b);
+  const deviceId = topic.slice(b + 1, c);
+  const channel = topic.slice(c + 1);
   if (!SEGMENT.test(tenant)) return { ok: false, reason: 'tenant segment must be 1–64 characters of A–Z a–z 0–9 _ . : -' };
   if (!isKindName(kind)) return { ok: false, reason: `unknown kind "${kind.slice(0, 64)}" (expected gas, dust, electrical_fire, smoke or vehicle)` };
   if (!SEGMENT.test(deviceId)) return { ok: false, reason: 'deviceId segment must be 1–64 characters of A–Z a–z 0–9 _ . : -' };
