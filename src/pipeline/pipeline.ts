@@ -4,13 +4,15 @@ import { validateData } from '../kinds/validate.js';
 import { parseTopic } from '../ingest/mqtt/topics.js';
 import type { Clock } from '../lib/clock.js';
 import type { Metrics } from '../lib/metrics.js';
-import type { DeviceRegistry } from '../registry/device-registry.js';
+import { DeviceMap } from '../registry/device-map.js';
+import type { Device, DeviceRegistry } from '../registry/device-registry.js';
 import { REJECT_REASONS, payloadExcerpt, type DeadLetterLog, type RejectReason } from './dead-letters.js';
 import type { Channel, Reading } from './reading.js';
 
 /** A downstream stage that takes accepted readings (storage, rules). Must not throw; failures are its own outcome. */
 export interface ReadingSink {
-  accept(reading: Reading): void;
+  /** `device`: the registry record the pipeline just looked up (saves the sink a lookup); absent from other callers. */
+  accept(reading: Reading, device?: Device): void;
   /** Called once at the end of each message that had accepted readings (storage appends them to its spool here, before the ack). */
   endMessage?(): void;
 }
@@ -83,7 +85,7 @@ export interface IngestOptions {
 export class Pipeline {
   private readonly ctx: PipelineContext;
   /** Per-device token buckets: [tokens, last refill (gateway ms), newest device time seen (ms)]. */
-  private readonly buckets = new Map<string, [number, number, number]>();
+  private readonly buckets = new DeviceMap<[number, number, number]>();
 
   constructor(ctx: PipelineContext) {
     this.ctx = ctx;
@@ -96,12 +98,12 @@ export class Pipeline {
    * far faster than real time but its timestamps advance at the device's normal pace, so it is not refused (the broker
    * already acknowledged it: refusing it would lose it). A flood with repeated or barely moving timestamps still is.
    */
-  private allow(key: string, now: number, deviceTs: number): boolean {
+  private allow(device: Device, now: number, deviceTs: number): boolean {
     const rate = this.ctx.limits.maxMessagesPerDevicePerS;
     const cap = rate * 10;
-    const b = this.buckets.get(key);
+    const b = this.buckets.get(device.tenant, device.deviceId);
     if (!b) {
-      this.buckets.set(key, [cap - 1, now, deviceTs]);
+      this.buckets.set(device.tenant, device.deviceId, [cap - 1, now, deviceTs]);
       return true;
     }
     const elapsed = Math.max(now - b[1], deviceTs - b[2]);
@@ -158,7 +160,7 @@ export class Pipeline {
     if (!env.ok) return this.schemaReject(env.error, info);
     let deviceTs = Number.NEGATIVE_INFINITY;
     for (const entry of env.entries) if (entry.ts > deviceTs) deviceTs = entry.ts;
-    if (!this.allow(`${tenant}\u0000${deviceId}`, this.ctx.clock.now(), deviceTs)) {
+    if (!this.allow(device, this.ctx.clock.now(), deviceTs)) {
       return this.reject('rate_limited', `device ${tenant}/${deviceId} sends more than ${this.ctx.limits.maxMessagesPerDevicePerS} messages per second of its own time and of gateway time`, info);
     }
 
@@ -209,7 +211,7 @@ export class Pipeline {
       // A blind-area re-upload is history whatever its age, over JT/T 808 (0x0704 type 1) and over MQTT/HTTP alike
       // (`backfill: true` in a vehicle payload): stored and evaluated as history, never paged live.
       if (opts.historical === true || v.fields.backfill === true) reading.historical = true;
-      for (const sink of this.ctx.sinks) sink.accept(reading);
+      for (const sink of this.ctx.sinks) sink.accept(reading, device);
       this.ctx.metrics.readingsAccepted.inc({ kind: device.kind });
       accepted++;
     }

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { KIND_NAMES, type KindName } from '../kinds/kind.js';
 import { RiskgateError } from '../lib/errors.js';
 import { migrate, type SqliteDb } from '../lib/sqlite.js';
+import { DeviceMap } from './device-map.js';
 
 /** A registered device. Wire and stored names are snake_case; this is the TypeScript view. */
 export interface Device {
@@ -124,6 +125,19 @@ export interface DeviceFilter {
 export class DeviceRegistry {
   private readonly db: SqliteDb;
   private readonly byKey = new Map<string, Device>();
+  /** The same devices by tenant, then device id: `get` builds no key string (issue 9: one lookup per message). */
+  private readonly byTenant = new DeviceMap<Device>();
+  /** `list({ kind })` of every kind, built on demand and dropped on every change (the rule engine's tick reads it each second). */
+  private kinds: Map<KindName, readonly Device[]> | undefined;
+  /** One copy of each string the records repeat (tenant, kind, model, region, site, location; issue 9: memory). */
+  private readonly strings = new Map<string, string>();
+  private readonly intern = <T extends string | undefined>(value: T): T => {
+    if (value === undefined) return value;
+    const known = this.strings.get(value);
+    if (known !== undefined) return known as T;
+    this.strings.set(value, value);
+    return value;
+  };
 
   constructor(db: SqliteDb) {
     this.db = db;
@@ -132,15 +146,14 @@ export class DeviceRegistry {
   start(): void {
     migrate(this.db, 'registry', MIGRATIONS);
     this.byKey.clear();
-    for (const row of this.db.prepare('SELECT * FROM devices').all() as DeviceRow[]) {
-      const d = fromRow(row);
-      this.byKey.set(key(d.tenant, d.deviceId), d);
-    }
+    this.byTenant.clear();
+    this.kinds = undefined;
+    for (const row of this.db.prepare('SELECT * FROM devices').all() as DeviceRow[]) this.put(fromRow(row, this.intern));
   }
 
   /** O(1) lookup for the ingest path. */
   get(tenant: string, deviceId: string): Device | undefined {
-    return this.byKey.get(key(tenant, deviceId));
+    return this.byTenant.get(tenant, deviceId);
   }
 
   list(filter: DeviceFilter = {}): Device[] {
@@ -151,6 +164,17 @@ export class DeviceRegistry {
       if (filter.region !== undefined && !(d.region ?? '').startsWith(filter.region)) continue;
       if (filter.site !== undefined && d.site !== filter.site) continue;
       out.push(d);
+    }
+    return out;
+  }
+
+  /** The devices of one kind, as `list({ kind })` returns them; the same array until the registry changes. */
+  ofKind(kind: KindName): readonly Device[] {
+    this.kinds ??= new Map();
+    let out = this.kinds.get(kind);
+    if (!out) {
+      out = this.list({ kind });
+      this.kinds.set(kind, out);
     }
     return out;
   }
@@ -188,6 +212,8 @@ export class DeviceRegistry {
     if (!d) return undefined;
     this.db.prepare('DELETE FROM devices WHERE tenant = ? AND device_id = ?').run(tenant, deviceId);
     this.byKey.delete(key(tenant, deviceId));
+    this.byTenant.delete(tenant, deviceId);
+    this.kinds = undefined;
     return d;
   }
 
@@ -222,12 +248,15 @@ export class DeviceRegistry {
         });
       }
     })();
-    return devices.map((d) => {
-      const k = key(d.tenant, d.deviceId);
-      const stored: Device = { ...d, createdAt: this.byKey.get(k)?.createdAt ?? now, updatedAt: now };
-      this.byKey.set(k, stored);
-      return stored;
-    });
+    this.kinds = undefined;
+    return devices.map((d) => this.put(record(d, this.get(d.tenant, d.deviceId)?.createdAt ?? now, now, this.intern)));
+  }
+
+  /** Into both indexes. */
+  private put(d: Device): Device {
+    this.byKey.set(key(d.tenant, d.deviceId), d);
+    this.byTenant.set(d.tenant, d.deviceId, d);
+    return d;
   }
 }
 
@@ -235,17 +264,22 @@ function key(tenant: string, deviceId: string): string {
   return `${tenant}\u0000${deviceId}`;
 }
 
-function fromRow(r: DeviceRow): Device {
+/** Attributes of the many devices that have none: one object, frozen (nothing changes a record's attrs in place). */
+const NO_ATTRS: Device['attrs'] = Object.freeze({});
+
+type Intern = <T extends string | undefined>(value: T) => T;
+
+function fromRow(r: DeviceRow, intern: Intern): Device {
   return {
-    tenant: r.tenant,
+    tenant: intern(r.tenant),
     deviceId: r.device_id,
-    kind: r.kind,
-    model: r.model ?? undefined,
-    region: r.region ?? undefined,
-    site: r.site ?? undefined,
-    location: r.location ?? undefined,
+    kind: intern(r.kind),
+    model: intern(r.model ?? undefined),
+    region: intern(r.region ?? undefined),
+    site: intern(r.site ?? undefined),
+    location: intern(r.location ?? undefined),
     heartbeatS: r.heartbeat_s,
-    attrs: JSON.parse(r.attrs) as Device['attrs'],
+    attrs: r.attrs === '{}' ? NO_ATTRS : (JSON.parse(r.attrs) as Device['attrs']),
     installedAt: r.installed_at ?? undefined,
     installer: r.installer ?? undefined,
     lat: r.lat ?? undefined,
@@ -253,4 +287,31 @@ function fromRow(r: DeviceRow): Device {
     createdAt: r.created_at,
     updatedAt: r.updated_at,
   };
+}
+
+/**
+ * The stored record of `d`: every field written out, in the order of `fromRow`. Issue 9: `{ ...d, createdAt, updatedAt }`
+ * gave every device a hidden class of its own once V8's spread went megamorphic (≈ 0.5 KB per device in maps and
+ * descriptor arrays); one literal shape gives all of them one.
+ */
+function record(d: Device, createdAt: number, updatedAt: number, intern: Intern): Device {
+  // Every key of Device spelled out (a field added to Device and forgotten here is a type error).
+  const out: { [K in keyof Required<Device>]: Device[K] } = {
+    tenant: intern(d.tenant),
+    deviceId: d.deviceId,
+    kind: intern(d.kind),
+    model: intern(d.model),
+    region: intern(d.region),
+    site: intern(d.site),
+    location: intern(d.location),
+    heartbeatS: d.heartbeatS,
+    attrs: d.attrs,
+    installedAt: d.installedAt,
+    installer: d.installer,
+    lat: d.lat,
+    lon: d.lon,
+    createdAt,
+    updatedAt,
+  };
+  return out;
 }
