@@ -1,12 +1,15 @@
 import type { AlertService } from '../alerts/alert-service.js';
 import type { Clock } from '../lib/clock.js';
 import type { Logger } from '../lib/logger.js';
-import { migrate, type SqliteDb } from '../lib/sqlite.js';
+import type { SqliteDb } from '../lib/sqlite.js';
 import type { ReadingSink } from '../pipeline/pipeline.js';
 import type { Reading } from '../pipeline/reading.js';
+import type { KindName } from '../kinds/kind.js';
+import { DeviceMap } from '../registry/device-map.js';
 import type { Device, DeviceRegistry } from '../registry/device-registry.js';
 import { resolveRule, type RuleSet } from './loader.js';
 import { EVALUATORS } from './registry.js';
+import { RuleStateStore, SLOT_DIRTY, SLOT_EXISTS, SLOT_FIRING, type DeviceSlots, type LooseSlot, type Snapshot } from './state-store.js';
 import type { EvalContext, EvalResult, RuleBase, RuleEvaluator } from './types.js';
 
 /** Engine timing. */
@@ -34,13 +37,21 @@ export const DEFAULT_RULE_ENGINE_OPTIONS: RuleEngineOptions = {
   ingestStallMs: 120_000,
 };
 
-interface Slot {
-  ruleId: string;
-  state: unknown;
-  firing: boolean;
-  /** Newest device time evaluated live. */
-  lastTs: number;
-  dirty: boolean;
+/**
+ * The rule state of one device: a slot per rule of its kind, aligned with the device's resolved rules so that a
+ * reading finds its slots by position (issue 9: one lookup per reading instead of a string key and a map lookup per
+ * rule). The resolution (overrides applied) is redone when the rule set or the registry record changes.
+ */
+interface DeviceRules extends DeviceSlots {
+  /** The registry record `rules` was resolved for (the registry replaces the object on every change of the device). */
+  device?: Device;
+  /** The rule set and kind `rules` was resolved from. */
+  ruleSet?: RuleSet;
+  kind?: KindName;
+  /** `ruleSet.byKind[kind]` with the device's overrides applied, same order: `states[i]` (created on first use) is the
+   * state of `rules[i]`; `other` holds slots of rules outside it (restored before the device was seen, or of another
+   * kind), kept and persisted. */
+  rules: readonly RuleBase[];
 }
 
 interface HistorySlot {
@@ -60,17 +71,6 @@ export interface RuleEngineContext {
   options?: Partial<RuleEngineOptions>;
 }
 
-const MIGRATIONS = [
-  `CREATE TABLE rule_state (
-     key TEXT PRIMARY KEY,
-     rule_id TEXT NOT NULL,
-     state TEXT NOT NULL,
-     firing INTEGER NOT NULL,
-     last_ts INTEGER NOT NULL,
-     updated_at INTEGER NOT NULL
-   ) WITHOUT ROWID`,
-];
-
 /** Pseudo device that carries gateway-level alerts (ingest stalled). */
 export const GATEWAY_TENANT = '_gateway';
 export const INGEST_STALL_RULE_ID = 'gateway.ingest_stalled';
@@ -85,7 +85,7 @@ export class RuleEngine implements ReadingSink {
   private rules: RuleSet;
   private readonly ctx: RuleEngineContext;
   private readonly opts: RuleEngineOptions;
-  private readonly slots = new Map<string, Slot>();
+  private readonly devices = new DeviceMap<DeviceRules>();
   private readonly history = new Map<string, HistorySlot>();
   private tickTimer?: NodeJS.Timeout;
   private persistTimer?: NodeJS.Timeout;
@@ -93,6 +93,9 @@ export class RuleEngine implements ReadingSink {
   /** Gateway time since which ingest has been continuous (start, or the end of the last stall). */
   private observedSince = 0;
   private stalled = false;
+  private store?: RuleStateStore;
+  private evaluatorLists?: { ruleSet: RuleSet; byKind: Map<KindName, (RuleEvaluator | undefined)[]> };
+  private readonly evaluatorOf = (ruleId: string): RuleEvaluator | undefined => EVALUATORS[this.rules.byId.get(ruleId)?.type ?? ''];
 
   constructor(ctx: RuleEngineContext) {
     this.ctx = ctx;
@@ -105,19 +108,20 @@ export class RuleEngine implements ReadingSink {
     this.observedSince = now;
     this.lastIngestAt = now;
     if (this.ctx.db) {
-      migrate(this.ctx.db, 'rules', MIGRATIONS);
-      const rows = this.ctx.db.prepare('SELECT key, rule_id, state, firing, last_ts FROM rule_state').all() as {
-        key: string;
-        rule_id: string;
-        state: string;
-        firing: number;
-        last_ts: number;
-      }[];
-      for (const r of rows) {
-        if (!this.rules.byId.has(r.rule_id)) continue;
-        this.slots.set(r.key, { ruleId: r.rule_id, state: JSON.parse(r.state) as unknown, firing: r.firing === 1, lastTs: r.last_ts, dirty: false });
+      this.store = new RuleStateStore(this.ctx.db);
+      const restored = this.store.load(this.evaluatorOf);
+      for (const d of restored.devices) {
+        const dr = this.deviceRules(d.tenant, d.deviceId);
+        dr.lastTs = dr.writtenTs = d.lastTs;
       }
-      this.ctx.logger.info({ slots: this.slots.size }, 'rule state restored');
+      // Aligned with the device's rules on its first reading or tick.
+      for (const { tenant, deviceId, ruleId, lastTs, slot } of restored.slots) {
+        const dr = this.deviceRules(tenant, deviceId);
+        // Rows written before the device's own time was kept (migration 2) hold it themselves.
+        if (lastTs > dr.lastTs) dr.lastTs = lastTs;
+        (dr.other ??= new Map()).set(ruleId, slot);
+      }
+      this.ctx.logger.info({ slots: restored.slots.length }, 'rule state restored');
     }
     if (opts.timers ?? true) {
       this.tickTimer = setInterval(() => this.tick(), this.opts.tickIntervalMs);
@@ -140,37 +144,50 @@ export class RuleEngine implements ReadingSink {
   /** Swaps the rule set (hot reload); state of rules that still exist is kept, that of removed rules dropped. */
   setRules(rules: RuleSet): void {
     this.rules = rules;
-    for (const [k, slot] of this.slots) if (!rules.byId.has(slot.ruleId)) this.slots.delete(k);
+    for (const dr of this.devices.values()) {
+      // Every device is resolved again on its next reading or tick (`ruleSet` no longer matches); removed rules' state goes now.
+      const keep = loose(dr);
+      for (const id of keep.keys()) if (!rules.byId.has(id)) keep.delete(id);
+      dr.rules = [];
+      dr.evaluators = [];
+      dr.states = [];
+      dr.flags = [];
+      dr.written = [];
+      dr.ruleSet = undefined;
+      dr.other = keep.size > 0 ? keep : undefined;
+    }
   }
 
   get ruleSet(): RuleSet {
     return this.rules;
   }
 
-  accept(reading: Reading): void {
+  accept(reading: Reading, known?: Device): void {
     const now = this.ctx.clock.now();
     this.lastIngestAt = now;
     if (this.stalled) this.endStall(now);
-    const device = this.ctx.registry.get(reading.tenant, reading.deviceId);
+    const device = known ?? this.ctx.registry.get(reading.tenant, reading.deviceId);
     if (!device) return;
-    const rules = this.rules.byKind[reading.kind];
+    const dr = this.bind(device, reading.kind);
     const ctx: EvalContext = { device, now, observedSince: this.observedSince };
-    const old = reading.historical === true || reading.ts < now - this.opts.historyCutoffMs;
+    // Back-dated (the `Reading.historical` contract): flagged so, older than the history cut-off, or older than the
+    // device's latest — the newest reading its rules evaluated live. One time per device, not per rule (issue 9).
+    const back = reading.historical === true || reading.ts < now - this.opts.historyCutoffMs || reading.ts < dr.lastTs;
+    if (!back && reading.ts > dr.lastTs) dr.lastTs = reading.ts;
+    const rules = dr.rules;
     for (let i = 0; i < rules.length; i++) {
-      const rule = resolveRule(this.rules, rules[i] as RuleBase, device);
+      const rule = rules[i] as RuleBase;
       if (!rule.enabled) continue;
-      const evaluator = EVALUATORS[rule.type];
+      const evaluator = dr.evaluators[i];
       if (!evaluator) continue;
-      const key = slotKey(reading.tenant, reading.deviceId, rule.id);
-      const slot = this.slotFor(key, rule, evaluator, reading.tenant, reading.deviceId);
+      if (!((dr.flags[i] as number) & SLOT_EXISTS)) this.newSlot(dr, i, rule, evaluator);
       // Time-driven rules (offline) are about reception, not device time: any reading, however old, counts live.
-      if ((old || reading.ts < slot.lastTs) && !evaluator.tick) {
-        this.evaluateHistory(key, rule, evaluator, reading, ctx);
+      if (back && !evaluator.tick) {
+        this.evaluateHistory(rule, evaluator, reading, ctx);
         continue;
       }
-      if (reading.ts > slot.lastTs) slot.lastTs = reading.ts;
-      slot.dirty = true;
-      this.apply(rule, slot, evaluator.evaluate(rule, slot.state, reading, ctx), reading, device);
+      dr.flags[i] = (dr.flags[i] as number) | SLOT_DIRTY;
+      this.apply(rule, dr, i, evaluator.evaluate(rule, dr.states[i], reading, ctx), reading, device);
     }
   }
 
@@ -180,20 +197,22 @@ export class RuleEngine implements ReadingSink {
     this.ctx.alerts.tick();
     if (!this.stalled && this.ctx.registry.size > 0 && now - this.lastIngestAt > this.opts.ingestStallMs) this.beginStall(now);
     if (this.stalled) return; // a silent gateway says nothing about its devices
-    for (const kind of Object.keys(this.rules.byKind) as (keyof RuleSet['byKind'])[]) {
-      const rules = this.rules.byKind[kind].filter((r) => EVALUATORS[r.type]?.tick);
-      if (rules.length === 0) continue;
-      for (const device of this.ctx.registry.list({ kind })) {
+    for (const kind of Object.keys(this.rules.byKind) as KindName[]) {
+      const base = this.rules.byKind[kind];
+      const timed: number[] = [];
+      for (let i = 0; i < base.length; i++) if (EVALUATORS[(base[i] as RuleBase).type]?.tick) timed.push(i);
+      if (timed.length === 0) continue;
+      for (const device of this.ctx.registry.ofKind(kind)) {
+        const dr = this.bind(device, kind);
         const ctx: EvalContext = { device, now, observedSince: this.observedSince };
-        for (const base of rules) {
-          const rule = resolveRule(this.rules, base, device);
+        for (const i of timed) {
+          const rule = dr.rules[i] as RuleBase;
           if (!rule.enabled) continue;
           const evaluator = EVALUATORS[rule.type] as RuleEvaluator;
-          const key = slotKey(device.tenant, device.deviceId, rule.id);
-          const slot = this.slotFor(key, rule, evaluator, device.tenant, device.deviceId);
-          const result = evaluator.tick?.(rule, slot.state, ctx);
-          if (result) slot.dirty = true;
-          this.apply(rule, slot, result, undefined, device);
+          if (!((dr.flags[i] as number) & SLOT_EXISTS)) this.newSlot(dr, i, rule, evaluator);
+          const result = evaluator.tick?.(rule, dr.states[i], ctx);
+          if (result) dr.flags[i] = (dr.flags[i] as number) | SLOT_DIRTY;
+          this.apply(rule, dr, i, result, undefined, device);
         }
       }
     }
@@ -213,29 +232,81 @@ export class RuleEngine implements ReadingSink {
     this.ctx.alerts.gatewayAlert(INGEST_STALL_RULE_ID, false, { title: '网关数据接收中断', level: 2, standard: 'riskgate: gateway-level ingest watchdog (issue 3)', value: 0 });
   }
 
-  private slotFor(key: string, rule: RuleBase, evaluator: RuleEvaluator, tenant: string, deviceId: string): Slot {
-    let slot = this.slots.get(key);
-    if (!slot) {
-      const open = this.ctx.alerts.openAlert(tenant, deviceId, rule.id);
-      const active = open?.condition === 'active';
-      slot = { ruleId: rule.id, state: evaluator.initialState(rule, active ? { level: open.level } : undefined), firing: active, lastTs: 0, dirty: true };
-      this.slots.set(key, slot);
+  /** The state of a device, created empty. */
+  private deviceRules(tenant: string, deviceId: string): DeviceRules {
+    let dr = this.devices.get(tenant, deviceId);
+    if (!dr) {
+      dr = { tenant, deviceId, device: undefined, ruleSet: undefined, kind: undefined, rules: [], evaluators: [], states: [], flags: [], written: [], other: undefined, lastTs: 0, writtenTs: 0 };
+      this.devices.set(tenant, deviceId, dr);
     }
-    return slot;
+    return dr;
   }
 
-  private apply(rule: RuleBase, slot: Slot, result: EvalResult | undefined, reading: Reading | undefined, device: Device): void {
+  /** The state of a device with its rules resolved for this record, rule set and kind. */
+  private bind(device: Device, kind: KindName): DeviceRules {
+    const dr = this.deviceRules(device.tenant, device.deviceId);
+    if (dr.device === device && dr.ruleSet === this.rules && dr.kind === kind) return dr;
+    // Resolve again: the overrides that apply depend on the record (tenant, region) and on the rule set.
+    const pool = loose(dr);
+    const base = this.rules.byKind[kind];
+    const rules = base.map((rule) => resolveRule(this.rules, rule, device));
+    // Without an override for the device, it shares the kind's lists with every other such device (issue 9: memory).
+    const shared = this.sharedLists(kind);
+    const plain = rules.every((rule, i) => rule === base[i]);
+    dr.rules = plain ? base : rules;
+    dr.evaluators = plain ? shared : rules.map((rule) => EVALUATORS[rule.type]);
+    const n = dr.rules.length;
+    dr.states = new Array<unknown>(n).fill(undefined);
+    dr.flags = new Array<number>(n).fill(0);
+    dr.written = new Array<Snapshot | undefined>(n).fill(undefined);
+    for (let i = 0; i < n; i++) {
+      const id = (dr.rules[i] as RuleBase).id;
+      const slot = pool.get(id);
+      if (!slot) continue;
+      pool.delete(id);
+      dr.states[i] = slot.state;
+      dr.flags[i] = slot.flags;
+      dr.written[i] = slot.written;
+    }
+    dr.other = pool.size > 0 ? pool : undefined;
+    dr.device = device;
+    dr.ruleSet = this.rules;
+    dr.kind = kind;
+    return dr;
+  }
+
+  /** The evaluators of `rules.byKind[kind]`, one array per kind and rule set. */
+  private sharedLists(kind: KindName): (RuleEvaluator | undefined)[] {
+    if (this.evaluatorLists?.ruleSet !== this.rules) this.evaluatorLists = { ruleSet: this.rules, byKind: new Map() };
+    let list = this.evaluatorLists.byKind.get(kind);
+    if (!list) {
+      list = this.rules.byKind[kind].map((rule) => EVALUATORS[rule.type]);
+      this.evaluatorLists.byKind.set(kind, list);
+    }
+    return list;
+  }
+
+  private newSlot(dr: DeviceRules, i: number, rule: RuleBase, evaluator: RuleEvaluator): void {
+    const open = this.ctx.alerts.openAlert(dr.tenant, dr.deviceId, rule.id);
+    const active = open?.condition === 'active';
+    dr.states[i] = evaluator.initialState(rule, active ? { level: open.level } : undefined);
+    dr.flags[i] = SLOT_EXISTS | SLOT_DIRTY | (active ? SLOT_FIRING : 0);
+  }
+
+  private apply(rule: RuleBase, dr: DeviceRules, i: number, result: EvalResult | undefined, reading: Reading | undefined, device: Device): void {
     if (!result) return;
+    const flags = dr.flags[i] as number;
     if (result.status === 'firing') {
-      slot.firing = true;
+      dr.flags[i] = flags | SLOT_FIRING;
       this.ctx.alerts.firing(rule, device, result, reading);
-    } else if (result.status === 'clear' && slot.firing) {
-      slot.firing = false;
+    } else if (result.status === 'clear' && flags & SLOT_FIRING) {
+      dr.flags[i] = flags & ~SLOT_FIRING;
       this.ctx.alerts.cleared(rule, device, result, reading);
     }
   }
 
-  private evaluateHistory(key: string, rule: RuleBase, evaluator: RuleEvaluator, reading: Reading, ctx: EvalContext): void {
+  private evaluateHistory(rule: RuleBase, evaluator: RuleEvaluator, reading: Reading, ctx: EvalContext): void {
+    const key = slotKey(ctx.device.tenant, ctx.device.deviceId, rule.id);
     let h = this.history.get(key);
     if (!h) {
       // History state lives in memory only (dropped after an hour untouched, or by a restart) while its historical
@@ -258,22 +329,21 @@ export class RuleEngine implements ReadingSink {
     }
   }
 
-  /** Writes changed slots to SQLite in one transaction. */
+  /** Writes what changed to SQLite (src/rules/state-store.ts). */
   persist(): void {
-    const db = this.ctx.db;
-    if (!db?.open) return;
-    const now = this.ctx.clock.now();
-    const upsert = db.prepare(
-      'INSERT INTO rule_state (key, rule_id, state, firing, last_ts, updated_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (key) DO UPDATE SET state = excluded.state, firing = excluded.firing, last_ts = excluded.last_ts, updated_at = excluded.updated_at',
-    );
-    db.transaction(() => {
-      for (const [k, s] of this.slots) {
-        if (!s.dirty) continue;
-        upsert.run(k, s.ruleId, JSON.stringify(s.state ?? null), s.firing ? 1 : 0, s.lastTs, now);
-        s.dirty = false;
-      }
-    })();
+    if (!this.ctx.db?.open) return;
+    this.store?.write(this.devices.values(), this.evaluatorOf, this.ctx.clock.now());
   }
+}
+
+/** Every slot of a device, aligned and loose, by rule id (to be aligned again with another rule list). */
+function loose(dr: DeviceRules): Map<string, LooseSlot> {
+  const pool = new Map<string, LooseSlot>(dr.other);
+  for (let i = 0; i < dr.flags.length; i++) {
+    const flags = dr.flags[i] as number;
+    if (flags & SLOT_EXISTS) pool.set((dr.rules[i] as RuleBase).id, { state: dr.states[i], flags, written: dr.written[i] });
+  }
+  return pool;
 }
 
 function slotKey(tenant: string, deviceId: string, ruleId: string): string {

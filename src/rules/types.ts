@@ -73,4 +73,10 @@ export interface RuleEvaluator<C extends RuleBase = RuleBase, S = unknown> {
    * reading. Returns undefined when nothing changed.
    */
   tick?(rule: C, state: S, ctx: EvalContext): EvalResult | undefined;
+  /**
+   * The part of the state a restart needs, when that is less than all of it. The engine writes a device's state for
+   * the rule only when this (default: the whole state) or the firing flag changed since it last wrote it, so a value
+   * that only matters within one process run does not cost a write per reading (issue 9). Plain JSON, like the state.
+   */
+  durable?(state: S): unknown;
 }

@@ -124,7 +124,7 @@ function learn(rule: BaselineDeviationRule, state: BaselineDeviationState, ts: n
 export const baselineDeviationEvaluator: RuleEvaluator<BaselineDeviationRule, BaselineDeviationState> = {
   type: 'baseline_deviation',
   schema,
-  initialState: (_rule, resume) => ({ firingLevel: resume?.level, sum: 0, count: 0 }),
+  initialState: (_rule, resume) => ({ firingLevel: resume?.level, pendingSince: undefined, sum: 0, count: 0 }),
   evaluate(rule, state, reading, ctx): EvalResult | undefined {
     if (rule.onlyWhile !== undefined) {
       const gate = reading.fields[rule.onlyWhile];

@@ -103,14 +103,27 @@ const schema = z
 
 export type ExpressionState = HoldState;
 
+/**
+ * The variables of the reading evaluated last: every expression rule of a kind sees the same reading in turn, so they
+ * share one object instead of copying the reading's tags and fields each (issue 9). A reading is never changed once
+ * the pipeline has built it, so the cache cannot go stale.
+ */
+let lastVars: { reading: Reading; vars: Record<string, unknown> } | undefined;
+
+function varsOf(reading: Reading): Record<string, unknown> {
+  if (lastVars?.reading !== reading) {
+    // Null prototype: `constructor`, `toString` … are unknown variables, not Object.prototype members.
+    lastVars = { reading, vars: Object.assign(Object.create(null) as Record<string, unknown>, reading.tags, reading.fields) };
+  }
+  return lastVars.vars;
+}
+
 /** The condition's truth for one reading; undefined when it cannot be decided (missing variable, type error). */
 function decide(rule: ExpressionRule, reading: Reading): boolean | undefined {
   const c = compileExpression(rule.when);
   if (!c.ok) return undefined;
   try {
-    // Null prototype: `constructor`, `toString` … are unknown variables, not Object.prototype members.
-    const vars = Object.assign(Object.create(null) as Record<string, unknown>, reading.tags, reading.fields);
-    const out: unknown = c.program(vars);
+    const out: unknown = c.program(varsOf(reading));
     return typeof out === 'boolean' ? out : undefined;
   } catch {
     // On the hot path a failure is an outcome, not an exception (STYLE.md): the rule says nothing.
@@ -121,7 +134,9 @@ function decide(rule: ExpressionRule, reading: Reading): boolean | undefined {
 export const expressionEvaluator: RuleEvaluator<ExpressionRule, ExpressionState> = {
   type: 'expression',
   schema,
-  initialState: (_rule, resume) => ({ firingLevel: resume?.level }),
+  // `pendingSince` present from the start (undefined): set on every clear, it would otherwise give each state an
+  // out-of-object property store (issue 9: memory). JSON leaves undefined out, so the stored state is the same.
+  initialState: (_rule, resume) => ({ firingLevel: resume?.level, pendingSince: undefined }),
   evaluate(rule, state, reading): EvalResult | undefined {
     const holds = decide(rule, reading);
     if (holds === undefined) return undefined;

@@ -57,12 +57,16 @@ export function offlineAfterMs(rule: OfflineRule, heartbeatS: number): number {
 export const offlineEvaluator: RuleEvaluator<OfflineRule, OfflineState> = {
   type: 'offline',
   schema,
-  initialState: (_rule, resume) => ({ offline: resume !== undefined }),
+  // `lastSeen` present from the start (undefined until the first reading): the state keeps one hidden class.
+  initialState: (_rule, resume) => ({ lastSeen: undefined, offline: resume !== undefined }),
   evaluate(_rule, state, _reading, ctx): EvalResult {
     state.lastSeen = ctx.now;
     if (state.offline) state.offline = false;
     return { status: 'clear' };
   },
+  // `lastSeen` is gateway time of this process: after a restart silence counts from `observedSince` (the start), which
+  // is later than any persisted `lastSeen`, so only `offline` is worth a write.
+  durable: (state) => state.offline,
   tick(rule, state, ctx): EvalResult | undefined {
     if (state.offline) return undefined; // raised once; the next reading clears it
     const from = Math.max(state.lastSeen ?? ctx.observedSince, ctx.observedSince);

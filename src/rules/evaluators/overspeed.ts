@@ -92,7 +92,9 @@ export function limitFor(rule: OverspeedRule, cls: string | undefined, ts: numbe
 export const overspeedEvaluator: RuleEvaluator<OverspeedRule, OverspeedState> = {
   type: 'overspeed',
   schema,
-  initialState: (_rule, resume) => ({ firingLevel: resume?.level }),
+  // `pendingSince` present from the start (undefined): set on every clear, it would otherwise give each state an
+  // out-of-object property store (issue 9: memory). JSON leaves undefined out, so the stored state is the same.
+  initialState: (_rule, resume) => ({ firingLevel: resume?.level, pendingSince: undefined }),
   evaluate(rule, state, reading: Reading, ctx): EvalResult | undefined {
     const speed = reading.fields.speed_kmh;
     // domain.md §5.5 bit1: without a fix the speed is stale — exclude from speed rules.

@@ -97,7 +97,7 @@ function addAndRate(rule: RateOfChangeRule, buf: Sample[], ts: number, v: number
 export const rateOfChangeEvaluator: RuleEvaluator<RateOfChangeRule, RateOfChangeState> = {
   type: 'rate_of_change',
   schema,
-  initialState: (_rule, resume) => ({ firingLevel: resume?.level, samples: {} }),
+  initialState: (_rule, resume) => ({ firingLevel: resume?.level, pendingSince: undefined, samples: {} }),
   evaluate(rule, state, reading): EvalResult | undefined {
     const rise = rule.direction === 'rise';
     let worst: number | undefined;

@@ -95,26 +95,32 @@ export function bitSet(word: number, bit: number): boolean {
   return Math.floor(word / 2 ** bit) % 2 === 1;
 }
 
-/** What the reading says: the level (and title) it is in, no level when it is not in that state, undefined for nothing. */
-function judge(rule: StateRule, reading: Reading): { level?: AlertLevel; title?: string; value?: number } | undefined {
+/**
+ * What the reading says — the level (and title) it is in, no level when it is not in that state — handed to
+ * `holdFor`; undefined when the reading says nothing. No intermediate object per reading (issue 9).
+ */
+function judge(rule: StateRule, state: StateState, reading: Reading): EvalResult | undefined {
   const got = typeof rule.equals === 'string' ? reading.tags[rule.field] : reading.fields[rule.field];
-  if (got === undefined) return rule.clearField !== undefined && reading.fields[rule.clearField] === true ? {} : undefined;
+  if (got === undefined) {
+    return rule.clearField !== undefined && reading.fields[rule.clearField] === true ? holdFor(state, undefined, rule.forMs, reading.ts) : undefined;
+  }
   if (rule.bits) {
     if (typeof got !== 'number' || !Number.isSafeInteger(got) || got < 0) return undefined;
     const hit = rule.bits.find((b) => bitSet(got, b.bit));
-    return { level: hit?.level, title: hit?.title, value: got };
+    return holdFor(state, hit?.level, rule.forMs, reading.ts, got, hit?.title);
   }
   // A value of another type (a number where a boolean is expected) says nothing, like a missing one.
   if (typeof got !== typeof rule.equals) return undefined;
-  return { level: got === rule.equals ? rule.level : undefined, value: typeof got === 'number' ? got : undefined };
+  return holdFor(state, got === rule.equals ? rule.level : undefined, rule.forMs, reading.ts, typeof got === 'number' ? got : undefined);
 }
 
 export const stateEvaluator: RuleEvaluator<StateRule, StateState> = {
   type: 'state',
   schema,
-  initialState: (_rule, resume) => ({ firingLevel: resume?.level }),
+  // `pendingSince` present from the start (undefined): set on every clear, it would otherwise give each state an
+  // out-of-object property store (issue 9: memory). JSON leaves undefined out, so the stored state is the same.
+  initialState: (_rule, resume) => ({ firingLevel: resume?.level, pendingSince: undefined }),
   evaluate(rule, state, reading): EvalResult | undefined {
-    const j = judge(rule, reading);
-    return j && holdFor(state, j.level, rule.forMs, reading.ts, j.value, j.title);
+    return judge(rule, state, reading);
   },
 };

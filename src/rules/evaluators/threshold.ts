@@ -113,7 +113,9 @@ function levelFor(rule: ThresholdRule, v: number, firing: AlertLevel | undefined
 export const thresholdEvaluator: RuleEvaluator<ThresholdRule, ThresholdState> = {
   type: 'threshold',
   schema,
-  initialState: (_rule, resume) => ({ firingLevel: resume?.level }),
+  // `pendingSince` present from the start (undefined): set on every clear, it would otherwise give each state an
+  // out-of-object property store (issue 9: memory). JSON leaves undefined out, so the stored state is the same.
+  initialState: (_rule, resume) => ({ firingLevel: resume?.level, pendingSince: undefined }),
   evaluate(rule, state, reading): EvalResult | undefined {
     const v = pick(rule, reading);
     if (v === undefined) return undefined;

@@ -90,7 +90,9 @@ function windowAt(rule: TimeWindowRule, device: Device, ts: number): BannedWindo
 export const timeWindowEvaluator: RuleEvaluator<TimeWindowRule, TimeWindowState> = {
   type: 'time_window',
   schema,
-  initialState: (_rule, resume) => ({ firingLevel: resume?.level }),
+  // `pendingSince` present from the start (undefined): set on every clear, it would otherwise give each state an
+  // out-of-object property store (issue 9: memory). JSON leaves undefined out, so the stored state is the same.
+  initialState: (_rule, resume) => ({ firingLevel: resume?.level, pendingSince: undefined }),
   evaluate(rule, state, reading: Reading, ctx): EvalResult | undefined {
     const speed = reading.fields.speed_kmh;
     // domain.md §5.5 bit1: an unlocated fix carries a stale speed — it says nothing.

@@ -1,0 +1,101 @@
+import { afterEach, describe, expect, test } from 'vitest';
+import { snapshot, unchanged } from '../../../src/rules/state-store.js';
+import { device, startEngineHarness, type EngineHarness } from '../../helpers/engine-harness.js';
+
+const GAS = device('t1', 'gas-1', 'gas');
+
+describe('rules/state-store', () => {
+  test.each([
+    { name: 'an empty flat state', a: { firingLevel: undefined, pendingSince: undefined }, b: {}, same: true },
+    { name: 'a flat state with the same values', a: { firingLevel: 2, pendingSince: 5 }, b: { pendingSince: 5, firingLevel: 2 }, same: true },
+    { name: 'a flat state with another value', a: { firingLevel: 2 }, b: { firingLevel: 3 }, same: false },
+    { name: 'a flat state with a key more', a: { firingLevel: 2, pendingSince: 1 }, b: { firingLevel: 2 }, same: false },
+    { name: 'a flat state with a key less', a: { firingLevel: 2 }, b: { firingLevel: 2, pendingSince: 1 }, same: false },
+    { name: 'a boolean', a: true, b: true, same: true },
+    { name: 'another boolean', a: true, b: false, same: false },
+    { name: 'a nested state', a: { samples: { t: [[1, 2]] } }, b: { samples: { t: [[1, 2]] } }, same: true },
+    { name: 'a nested state changed', a: { samples: { t: [[1, 2], [3, 4]] } }, b: { samples: { t: [[1, 2]] } }, same: false },
+    { name: 'a flat state turned nested', a: { zones: {} }, b: { level: 1 }, same: false },
+    { name: 'NaN (counted as changed: written again, never lost)', a: { v: Number.NaN }, b: { v: Number.NaN }, same: false },
+  ])('compares $name with its snapshot: the same JSON meaning, key order aside', ({ a, b, same }) => {
+    expect(unchanged(a, snapshot(b))).toBe(same);
+  });
+
+  test('a snapshot does not change when the state it was taken of does', () => {
+    const state: { firingLevel?: number; samples: number[][] } = { firingLevel: 2, samples: [[1, 2]] };
+    const flat = { firingLevel: 2 };
+    const s1 = snapshot(flat);
+    const s2 = snapshot(state);
+    flat.firingLevel = 3;
+    state.samples.push([3, 4]);
+    expect(unchanged(flat, s1)).toBe(false);
+    expect(unchanged(state, s2)).toBe(false);
+  });
+});
+
+describe('rules/engine persistence (issue 9)', () => {
+  let h: EngineHarness;
+  afterEach(() => h.close());
+
+  const rows = () => h.db.prepare("SELECT rule_id, updated_at FROM rule_state WHERE key LIKE 't1' || char(0) || 'gas-1%' ORDER BY rule_id").all() as { rule_id: string; updated_at: number }[];
+  const deviceTs = () => (h.db.prepare("SELECT last_ts FROM rule_device_ts WHERE tenant = 't1' AND device_id = 'gas-1'").get() as { last_ts: number } | undefined)?.last_ts;
+
+  test('writes a rule state when it changes, not because the device sent another reading', () => {
+    h = startEngineHarness({ devices: [GAS] });
+    h.feed(GAS, { concentration_lel: 3 });
+    h.engine.persist();
+    const first = rows();
+    expect(first.length).toBeGreaterThan(5); // every rule of the kind, offline included
+    const t1 = h.clock.now();
+    expect(deviceTs()).toBe(t1);
+    h.clock.advance(60_000);
+    h.feed(GAS, { concentration_lel: 4 }); // nothing changes but the times
+    h.engine.persist();
+    expect(rows()).toEqual(first);
+    expect(deviceTs()).toBe(t1 + 60_000);
+    h.clock.advance(60_000);
+    h.feed(GAS, { concentration_lel: 30 }); // gas.lel fires
+    h.engine.persist();
+    const changed = rows().filter((r) => !first.some((f) => f.rule_id === r.rule_id && f.updated_at === r.updated_at));
+    expect(changed.map((r) => r.rule_id)).toEqual(['gas.lel']);
+  });
+
+  test('after a restart a reading older than the device\'s newest is history, as before it', () => {
+    h = startEngineHarness({ devices: [GAS] });
+    const t0 = h.clock.now();
+    h.feed(GAS, { concentration_lel: 3 }, { ts: t0 });
+    h.clock.advance(60_000);
+    h.feed(GAS, { concentration_lel: 3 }, { ts: t0 + 60_000 });
+    h.restart();
+    // 30 %LEL between the two: back-dated, so a historical alert, never a live one.
+    h.feed(GAS, { concentration_lel: 30 }, { ts: t0 + 30_000 });
+    expect(h.events.map((e) => [e.type, e.alert.rule_id, e.alert.historical])).toEqual([['raised', 'gas.lel', true]]);
+  });
+
+  test('rule rows written before the device time had its own table still restore it', () => {
+    h = startEngineHarness({ devices: [GAS] });
+    const t0 = h.clock.now();
+    h.feed(GAS, { concentration_lel: 3 }, { ts: t0 + 60_000 });
+    h.engine.persist();
+    h.db.prepare('DELETE FROM rule_device_ts').run();
+    h.db.prepare('UPDATE rule_state SET last_ts = ?').run(t0 + 60_000);
+    h.restart();
+    h.feed(GAS, { concentration_lel: 30 }, { ts: t0 + 30_000 });
+    expect(h.events.map((e) => e.alert.historical)).toEqual([true]);
+  });
+
+  test('a half-elapsed pending state survives a restart when only it changed', () => {
+    h = startEngineHarness({
+      devices: [GAS],
+      ruleFiles: { 'gas.yaml': 'kind: gas\nrules:\n  - { id: g.co, type: threshold, title: CO, standard: test, field: concentration_ppm, for: 60s, levels: [{ level: 3, value: 24 }] }\n' },
+    });
+    const t0 = h.clock.now();
+    h.feed(GAS, { concentration_ppm: 30 });
+    h.clock.advance(40_000);
+    h.feed(GAS, { concentration_ppm: 31 });
+    h.restart();
+    h.clock.set(t0 + 61_000);
+    h.feed(GAS, { concentration_ppm: 32 });
+    expect(h.events.map((e) => `${e.type}:${e.alert.rule_id}`)).toEqual(['raised:g.co']);
+  });
+});
