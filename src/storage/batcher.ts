@@ -112,6 +112,8 @@ export class WriteBatcher {
   /** Points enqueued since the last seal. */
   private open: Point[] = [];
   private sealScheduled = false;
+  /** Seals at the end of the current tick, for points enqueued without a `seal()` (one function, not one per point). */
+  private readonly sealSoon = (): void => this.seal();
   /** Sealed records held in memory, oldest first (memory mode only; empty in spool mode). */
   private records: PendingRecord[] = [];
   private memPoints = 0;
@@ -213,7 +215,7 @@ export class WriteBatcher {
     if (this.open.length >= this.opts.maxBatchPoints) this.seal();
     else if (!this.sealScheduled) {
       this.sealScheduled = true;
-      queueMicrotask(() => this.seal());
+      queueMicrotask(this.sealSoon);
     }
   }
 

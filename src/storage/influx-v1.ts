@@ -1,5 +1,6 @@
 import { InfluxDB, type IPoint, type IPoolOptions } from 'influx';
 import type { FieldValue } from '../pipeline/reading.js';
+import { pointLine } from './line-protocol.js';
 import type { Point, PointWriter } from './point.js';
 
 /** Options of the InfluxDB 1.x API backend (also served by InfluxDB 2.x/3.x for compatibility). */
@@ -32,6 +33,8 @@ const NO_BACKOFF: NonNullable<IPoolOptions['backoff']> = {
 export class InfluxV1PointWriter implements PointWriter {
   readonly name = 'influx-v1';
   private client: InfluxDB | undefined;
+  private writeUrl: string | undefined;
+  private authHeader: string | undefined;
 
   constructor(private readonly opts: InfluxV1PointWriterOptions) {}
 
@@ -51,6 +54,10 @@ export class InfluxV1PointWriter implements PointWriter {
       const names = await client.getDatabaseNames();
       if (!names.includes(this.opts.database)) await client.createDatabase(this.opts.database);
     }
+    const base = this.opts.url.replace(/\/+$/, '');
+    this.writeUrl = `${base}/write?${new URLSearchParams({ db: this.opts.database, precision: 'ms' }).toString()}`;
+    // The package's own default when no credentials are configured is root:root; InfluxDB ignores them with auth off.
+    this.authHeader = this.opts.username === undefined ? undefined : `Basic ${Buffer.from(`${this.opts.username}:${this.opts.password ?? ''}`).toString('base64')}`;
     this.client = client;
   }
 
@@ -62,7 +69,19 @@ export class InfluxV1PointWriter implements PointWriter {
       if (ip !== undefined) out.push(ip);
     }
     if (out.length === 0) return;
-    await this.client.writePoints(out, { precision: 'ms' });
+    // The body writePoints would send (line-protocol.ts writes it byte for byte), POSTed directly: the package's
+    // writePoints parsed, sorted and regex-escaped every point again — the largest allocator of this path (issue 9).
+    let body = '';
+    for (const ip of out) body += (body.length > 0 ? '\n' : '') + pointLine(ip.measurement as string, ip.tags as Record<string, string>, ip.fields as Record<string, FieldValue>, ip.timestamp as number);
+    const res = await fetch(this.writeUrl as string, {
+      method: 'POST',
+      body,
+      headers: this.authHeader === undefined ? { 'content-type': 'text/plain' } : { 'content-type': 'text/plain', authorization: this.authHeader },
+      signal: AbortSignal.timeout(this.opts.requestTimeoutMs ?? 30_000),
+    });
+    const text = await res.text();
+    // One request, no retry: retrying (with backoff, order kept) is the batcher's job.
+    if (res.status !== 204 && res.status !== 200) throw new Error(`InfluxDB /write answered ${res.status}: ${text.slice(0, 300)}`);
   }
 
   async ping(): Promise<boolean> {
@@ -84,10 +103,21 @@ export class InfluxV1PointWriter implements PointWriter {
  * Empty tag values are invalid line protocol too.
  */
 function toInfluxPoint(p: Point): IPoint | undefined {
-  const fields = Object.values(p.fields).every(isWritable) ? p.fields : writableOnly(p.fields);
+  const fields = allWritable(p.fields) ? p.fields : writableOnly(p.fields);
   if (!hasKeys(fields)) return undefined;
-  const tags = Object.values(p.tags).includes('') ? Object.fromEntries(Object.entries(p.tags).filter(([, v]) => v !== '')) : p.tags;
+  const tags = noEmptyTag(p.tags) ? p.tags : Object.fromEntries(Object.entries(p.tags).filter(([, v]) => v !== ''));
   return { measurement: p.measurement, tags, fields, timestamp: p.timeMs };
+}
+
+// Loops rather than Object.values(): no array per point for the common case (issue 9).
+function allWritable(fields: Record<string, FieldValue>): boolean {
+  for (const k in fields) if (!isWritable(fields[k] as FieldValue)) return false;
+  return true;
+}
+
+function noEmptyTag(tags: Record<string, string>): boolean {
+  for (const k in tags) if (tags[k] === '') return false;
+  return true;
 }
 
 function isWritable(v: FieldValue): boolean {

@@ -88,19 +88,43 @@ const HEADER = 20;
 /** A length above this cannot be a record of ours: the header is damaged. */
 const MAX_RECORD_BYTES = 256 * 1024 * 1024;
 const READ_CHUNK_BYTES = 4 * 1024 * 1024;
+/** Records up to this size are encoded in one reused buffer; larger ones get their own. */
+const SCRATCH_BYTES = 256 * 1024;
 const SEGMENT_RE = /^(\d{16})\.seg$/;
 const CHECKPOINT = 'checkpoint.json';
 
 type WirePoint = [string, Record<string, string>, Point['fields'], number];
 
-export function encodeRecord(rec: SpoolRecord): Buffer {
-  const payload = Buffer.from(JSON.stringify({ a: rec.atMs, p: rec.points.map((p): WirePoint => [p.measurement, p.tags, p.fields, p.timeMs]) }), 'utf8');
-  const buf = Buffer.allocUnsafe(HEADER + payload.length);
+/**
+ * The record's JSON payload, `{"a":atMs,"p":[[measurement,tags,fields,timeMs],…]}`, built without the intermediate
+ * arrays of `{a, p: points.map(…)}` (issue 9); byte for byte what `JSON.stringify` of that object gives.
+ */
+function recordJson(atMs: number, points: readonly Point[]): string {
+  let json = `{"a":${jsonNumber(atMs)},"p":[`;
+  for (let i = 0; i < points.length; i++) {
+    const p = points[i] as Point;
+    json += `${i === 0 ? '' : ','}[${JSON.stringify(p.measurement)},${JSON.stringify(p.tags)},${JSON.stringify(p.fields)},${jsonNumber(p.timeMs)}]`;
+  }
+  return `${json}]}`;
+}
+
+/** A number as JSON.stringify writes it (a non-finite one is `null`). */
+const jsonNumber = (n: number): string => (Number.isFinite(n) ? String(n) : 'null');
+
+/** Encodes the record into `buf` (which must hold HEADER + 3 bytes per UTF-16 unit of the JSON); returns its length. */
+function encodeInto(buf: Buffer, seq: number, json: string): number {
+  const len = buf.write(json, HEADER, 'utf8');
   buf.writeUInt32LE(MAGIC, 0);
-  buf.writeUInt32LE(payload.length, 4);
-  buf.writeDoubleLE(rec.seq, 12);
-  payload.copy(buf, HEADER);
-  buf.writeUInt32LE(crc32(buf.subarray(12)), 8);
+  buf.writeUInt32LE(len, 4);
+  buf.writeDoubleLE(seq, 12);
+  buf.writeUInt32LE(crc32(buf.subarray(12, HEADER + len)), 8);
+  return HEADER + len;
+}
+
+export function encodeRecord(rec: SpoolRecord): Buffer {
+  const json = recordJson(rec.atMs, rec.points);
+  const buf = Buffer.allocUnsafe(HEADER + Buffer.byteLength(json, 'utf8'));
+  encodeInto(buf, rec.seq, json);
   return buf;
 }
 
@@ -153,6 +177,8 @@ export class Spool {
   private totalBytes = 0;
   /** Where the first record not known to be stored starts. */
   private committedPos: SpoolPosition = { segment: 0, offset: 0 };
+  /** Every record up to SCRATCH_BYTES is encoded here and written from here: no Buffer per append (issue 9). */
+  private readonly scratch = Buffer.allocUnsafe(SCRATCH_BYTES);
 
   constructor(opts: Partial<SpoolOptions> & { dir: string }, hooks: SpoolHooks = {}) {
     this.opts = { ...DEFAULT_SPOOL_OPTIONS, ...opts };
@@ -260,7 +286,11 @@ export class Spool {
   /** Appends one record synchronously (it is in the OS page cache when this returns); returns where it starts. */
   append(atMs: number, points: Point[]): { seq: number; pos: SpoolPosition; end: SpoolPosition } {
     const seq = this.nextSeq++;
-    const buf = encodeRecord({ seq, atMs, points });
+    const json = recordJson(atMs, points);
+    // UTF-8 takes at most 3 bytes per UTF-16 code unit.
+    const bound = HEADER + json.length * 3;
+    const buf = bound <= this.scratch.length ? this.scratch : Buffer.allocUnsafe(bound);
+    const size = encodeInto(buf, seq, json);
     const active = this.active;
     const pos = { segment: active.first, offset: active.bytes };
     const fd = this.fd as number;
@@ -269,8 +299,8 @@ export class Spool {
       // by its return value: loop, and write at the segment's own byte count so that a failure cannot shift the
       // offsets of later records away from the positions handed out.
       let done = 0;
-      while (done < buf.length) {
-        const n = writeSync(fd, buf, done, buf.length - done, active.bytes + done);
+      while (done < size) {
+        const n = writeSync(fd, buf, done, size - done, active.bytes + done);
         if (n <= 0) throw new Error(`spool write made no progress at ${active.path}`);
         done += n;
       }
@@ -283,9 +313,9 @@ export class Spool {
       }
       throw err;
     }
-    active.bytes += buf.length;
+    active.bytes += size;
     active.last = seq;
-    this.totalBytes += buf.length;
+    this.totalBytes += size;
     if (this.opts.fsync === 'always') fsyncSync(this.fd as number);
     else this.dirty = true;
     const end = { segment: active.first, offset: active.bytes };
