@@ -86,6 +86,9 @@ export class Pipeline {
   private readonly ctx: PipelineContext;
   /** Per-device token buckets: [tokens, last refill (gateway ms), newest device time seen (ms)]. */
   private readonly buckets = new DeviceMap<[number, number, number]>();
+  /** Open group commits ({@link beginBatch}) and whether a message in the group had accepted readings. */
+  private batchDepth = 0;
+  private batchHasReadings = false;
 
   constructor(ctx: PipelineContext) {
     this.ctx = ctx;
@@ -215,8 +218,34 @@ export class Pipeline {
       this.ctx.metrics.readingsAccepted.inc({ kind: device.kind });
       accepted++;
     }
-    if (accepted > 0) for (const sink of this.ctx.sinks) sink.endMessage?.();
+    if (accepted > 0) {
+      if (this.batchDepth > 0) this.batchHasReadings = true;
+      else this.endMessage();
+    }
     return { accepted, rejected };
+  }
+
+  /**
+   * Opens a group commit (issue 9): until the matching {@link endBatch}, the sinks' `endMessage()` (the spool append)
+   * is not called per message but once, at `endBatch()`. The caller must not acknowledge any message of the group
+   * before `endBatch()` returns — MqttIngest holds their PUBACKs in the corked socket until then.
+   */
+  beginBatch(): void {
+    this.batchDepth++;
+  }
+
+  /** Closes a group commit: the messages' points become one spool record now, before their acknowledgements. */
+  endBatch(): void {
+    if (this.batchDepth === 0) return;
+    this.batchDepth--;
+    if (this.batchDepth === 0 && this.batchHasReadings) {
+      this.batchHasReadings = false;
+      this.endMessage();
+    }
+  }
+
+  private endMessage(): void {
+    for (const sink of this.ctx.sinks) sink.endMessage?.();
   }
 
   private schemaReject(error: FieldError, info: RejectInfo): IngestOutcome {

@@ -35,6 +35,9 @@ export class MqttIngest {
   private subscribed = false;
   /** A message is held back (spool full): the socket is paused with unread data, so a polite end never completes. */
   private holding = false;
+  /** The socket corked by an open group commit ({@link beginGroup}), and the commit's scheduled end. */
+  private corked?: Partial<Socket>;
+  private readonly endGroup = (): void => this.commitGroup();
 
   constructor(opts: MqttIngestOptions, pipeline: Pipeline) {
     this.opts = opts;
@@ -80,6 +83,7 @@ export class MqttIngest {
         }, PAUSE_POLL_MS);
         return;
       }
+      this.beginGroup(client);
       this.take(packet.topic.toString(), packet.payload as Buffer);
       done();
     };
@@ -115,6 +119,41 @@ export class MqttIngest {
         }
       }, 20);
     });
+  }
+
+  /**
+   * Group commit (issue 9). mqtt.js works through the packets of one socket read in a chain of process.nextTick
+   * callbacks, writing each PUBACK as soon as `done` is called — a spool write and a socket write per message. Instead,
+   * the first message of a read corks the socket and opens a pipeline batch; a microtask, which runs only once the
+   * nextTick chain has drained, appends the batch's points to the spool as one record and then uncorks: every PUBACK
+   * of the read leaves in one write, after its message is on disk (page cache) — the same guarantee, two system calls
+   * per read instead of two per message. While corked, `write()` only buffers (past its high-water mark mqtt.js waits
+   * for 'drain', which the uncork brings), so no acknowledgement can leave early.
+   */
+  private beginGroup(client: MqttClient): void {
+    if (this.corked !== undefined) return;
+    const stream = client.stream as Partial<Socket>;
+    if (typeof stream.cork !== 'function' || typeof stream.uncork !== 'function') return;
+    stream.cork();
+    this.corked = stream;
+    this.pipeline.beginBatch();
+    queueMicrotask(this.endGroup);
+  }
+
+  private commitGroup(): void {
+    const stream = this.corked;
+    if (stream === undefined) return;
+    this.corked = undefined;
+    try {
+      this.pipeline.endBatch();
+    } catch (err) {
+      // Not expected (the spool's own failures are handled in the batcher). The batch's PUBACKs must not leave for
+      // points that may not be on disk: drop the connection unacknowledged; the broker delivers them again.
+      this.opts.logger.error({ err }, 'group commit failed; dropping the MQTT connection so the broker redelivers');
+      (stream as Socket).destroy?.();
+      return;
+    }
+    (stream.uncork as () => void).call(stream);
   }
 
   private take(topic: string, payload: Buffer): void {
