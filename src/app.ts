@@ -288,6 +288,7 @@ export class Gateway {
       {
         url: mqttUrl as string,
         clientId: config.mqtt.clientId,
+        groupCommitMs: config.mqtt.groupCommitMs,
         ...mqttAuth,
         logger,
         isBackedUp: () => this.batcher.isBackedUp,

@@ -53,6 +53,7 @@ export const ENV_SCHEMA = z.object({
   MQTT_BROKER_HOST: z.string().trim().min(1).default('0.0.0.0'),
   MQTT_BROKER_PORT: int(0, 65535).default(1883),
   MQTT_CLIENT_ID: z.string().trim().min(1).max(64).default('riskgate-ingest'),
+  MQTT_GROUP_COMMIT_MS: int(0, 100).default(2),
   MQTT_USERNAME: optionalString,
   MQTT_PASSWORD: optionalString,
   MQTT_BROKER_ALLOW_ANONYMOUS: bool.default(false),
@@ -114,6 +115,8 @@ export interface Config {
     embedded: { host: string; port: number; allowAnonymous: boolean } | null;
     brokerAuthSecret?: string;
     clientId: string;
+    /** Group commit window of the ingest, ms (0 = each socket read); see MqttIngestOptions.groupCommitMs. */
+    groupCommitMs: number;
     username?: string;
     password?: string;
   };
@@ -196,6 +199,7 @@ export function parseConfig(env: Record<string, string | undefined>): ConfigResu
         embedded: e.MQTT_URL ? null : { host: e.MQTT_BROKER_HOST, port: e.MQTT_BROKER_PORT, allowAnonymous: e.MQTT_BROKER_ALLOW_ANONYMOUS },
         brokerAuthSecret: e.BROKER_AUTH_SECRET,
         clientId: e.MQTT_CLIENT_ID,
+        groupCommitMs: e.MQTT_GROUP_COMMIT_MS,
         username: e.MQTT_USERNAME,
         password: e.MQTT_PASSWORD,
       },

@@ -1,3 +1,4 @@
+import type { Counter } from 'prom-client';
 import { parseEnvelope, type FieldError } from '../kinds/envelope.js';
 import { KINDS } from '../kinds/index.js';
 import { validateData } from '../kinds/validate.js';
@@ -8,6 +9,9 @@ import { DeviceMap } from '../registry/device-map.js';
 import type { Device, DeviceRegistry } from '../registry/device-registry.js';
 import { REJECT_REASONS, payloadExcerpt, type DeadLetterLog, type RejectReason } from './dead-letters.js';
 import type { Channel, Reading } from './reading.js';
+
+/** A prom-client counter with its labels bound. */
+type CounterChild = { inc(value?: number): void };
 
 /** A downstream stage that takes accepted readings (storage, rules). Must not throw; failures are its own outcome. */
 export interface ReadingSink {
@@ -86,6 +90,9 @@ export class Pipeline {
   private readonly ctx: PipelineContext;
   /** Per-device token buckets: [tokens, last refill (gateway ms), newest device time seen (ms)]. */
   private readonly buckets = new DeviceMap<[number, number, number]>();
+  /** The labelled counters of the per-message path, looked up once per label value (prom-client hashes the labels on every `inc(labels)`). */
+  private readonly mqttByChannel = new Map<string, CounterChild>();
+  private readonly acceptedByKind = new Map<string, CounterChild>();
   /** Open group commits ({@link beginBatch}) and whether a message in the group had accepted readings. */
   private batchDepth = 0;
   private batchHasReadings = false;
@@ -126,7 +133,7 @@ export class Pipeline {
     }
     const t = parseTopic(topic);
     if (!t.ok) return this.reject('bad_topic', t.reason, info);
-    this.ctx.metrics.mqttMessages.inc({ channel: t.topic.channel });
+    this.counterOf(this.mqttByChannel, this.ctx.metrics.mqttMessages, 'channel', t.topic.channel).inc();
     return this.ingestDevicePayload(t.topic.tenant, t.topic.kind, t.topic.deviceId, t.topic.channel, payload, info);
   }
 
@@ -215,7 +222,7 @@ export class Pipeline {
       // (`backfill: true` in a vehicle payload): stored and evaluated as history, never paged live.
       if (opts.historical === true || v.fields.backfill === true) reading.historical = true;
       for (const sink of this.ctx.sinks) sink.accept(reading, device);
-      this.ctx.metrics.readingsAccepted.inc({ kind: device.kind });
+      this.counterOf(this.acceptedByKind, this.ctx.metrics.readingsAccepted, 'kind', device.kind).inc();
       accepted++;
     }
     if (accepted > 0) {
@@ -242,6 +249,15 @@ export class Pipeline {
       this.batchHasReadings = false;
       this.endMessage();
     }
+  }
+
+  private counterOf<L extends string>(cache: Map<string, CounterChild>, counter: Counter<L>, label: L, value: string): CounterChild {
+    let child = cache.get(value);
+    if (child === undefined) {
+      child = counter.labels({ [label]: value } as Partial<Record<L, string>>);
+      cache.set(value, child);
+    }
+    return child;
   }
 
   private endMessage(): void {

@@ -18,12 +18,19 @@ export interface MqttIngestOptions {
    * from the socket, TCP pushes back, and the broker queues for our persistent session. Checked before each message.
    */
   isBackedUp?: () => boolean;
+  /**
+   * Group commit window, ms (default 2): the messages taken within it are appended to the spool as one record and
+   * their PUBACKs leave in one write after it; 0 = at the end of each socket read. At most {@link MAX_GROUP_MESSAGES}.
+   */
+  groupCommitMs?: number;
   /** Told when the ingest pauses (true) and resumes (false). */
   onPause?: (paused: boolean) => void;
 }
 
 /** How often a paused ingest checks whether it may go on, ms. */
 const PAUSE_POLL_MS = 100;
+/** A group commit ends after this many messages whatever its window (bounds the acks and points it holds). */
+export const MAX_GROUP_MESSAGES = 1000;
 
 /**
  * The gateway's MQTT subscriber: QoS 1 on `rg/v1/#`, persistent session, every message into the pipeline.
@@ -37,6 +44,8 @@ export class MqttIngest {
   private holding = false;
   /** The socket corked by an open group commit ({@link beginGroup}), and the commit's scheduled end. */
   private corked?: Partial<Socket>;
+  private groupMessages = 0;
+  private groupTimer?: NodeJS.Timeout;
   private readonly endGroup = (): void => this.commitGroup();
 
   constructor(opts: MqttIngestOptions, pipeline: Pipeline) {
@@ -86,6 +95,8 @@ export class MqttIngest {
       this.beginGroup(client);
       this.take(packet.topic.toString(), packet.payload as Buffer);
       done();
+      // done() wrote this message's PUBACK into the corked socket: a full group leaves now.
+      if (++this.groupMessages >= MAX_GROUP_MESSAGES) this.commitGroup();
     };
     client.on('connect', (connack) => {
       // ARCHITECTURE.md: small readings must not wait for delayed ACKs (Nagle).
@@ -102,6 +113,8 @@ export class MqttIngest {
       });
     });
     client.on('close', () => {
+      // The points taken on this connection go to the spool now; their PUBACKs died with it (the broker redelivers).
+      this.commitGroup();
       if (this.subscribed) log.warn({ url: this.opts.url }, 'ingest lost the MQTT connection; reconnecting');
       this.subscribed = false;
     });
@@ -122,28 +135,39 @@ export class MqttIngest {
   }
 
   /**
-   * Group commit (issue 9). mqtt.js works through the packets of one socket read in a chain of process.nextTick
-   * callbacks, writing each PUBACK as soon as `done` is called — a spool write and a socket write per message. Instead,
-   * the first message of a read corks the socket and opens a pipeline batch; a microtask, which runs only once the
-   * nextTick chain has drained, appends the batch's points to the spool as one record and then uncorks: every PUBACK
-   * of the read leaves in one write, after its message is on disk (page cache) — the same guarantee, two system calls
-   * per read instead of two per message. While corked, `write()` only buffers (past its high-water mark mqtt.js waits
-   * for 'drain', which the uncork brings), so no acknowledgement can leave early.
+   * Group commit (issue 9). mqtt.js works through the packets of a socket read in a chain of process.nextTick
+   * callbacks and writes each PUBACK as soon as `done` is called: with a spool append per message that is two system
+   * calls per message, and on loopback a socket write costs the sender the receiver's TCP work too. Instead, the first
+   * message of a group corks the socket and opens a pipeline batch; the group ends after `groupCommitMs` (or at the
+   * end of the socket read when 0, or after MAX_GROUP_MESSAGES): the batch's points are appended to the spool as one
+   * record, then the socket is uncorked and every PUBACK of the group leaves in one write — after its message is on
+   * disk (page cache), the same guarantee as before. While corked, `write()` only buffers (past its high-water mark
+   * mqtt.js waits for 'drain', which the uncork brings), so no acknowledgement can leave early. Rules, alerts and the
+   * stream see each message when it is taken: only the acknowledgement waits.
    */
   private beginGroup(client: MqttClient): void {
-    if (this.corked !== undefined) return;
     const stream = client.stream as Partial<Socket>;
+    if (this.corked === stream) return;
+    // A group of an earlier connection still open: it ends first (its socket is not this one).
+    if (this.corked !== undefined) this.commitGroup();
     if (typeof stream.cork !== 'function' || typeof stream.uncork !== 'function') return;
     stream.cork();
     this.corked = stream;
+    this.groupMessages = 0;
     this.pipeline.beginBatch();
-    queueMicrotask(this.endGroup);
+    const ms = this.opts.groupCommitMs ?? 2;
+    if (ms > 0) this.groupTimer = setTimeout(this.endGroup, ms);
+    else queueMicrotask(this.endGroup);
   }
 
   private commitGroup(): void {
     const stream = this.corked;
     if (stream === undefined) return;
     this.corked = undefined;
+    if (this.groupTimer !== undefined) {
+      clearTimeout(this.groupTimer);
+      this.groupTimer = undefined;
+    }
     try {
       this.pipeline.endBatch();
     } catch (err) {
@@ -153,7 +177,8 @@ export class MqttIngest {
       (stream as Socket).destroy?.();
       return;
     }
-    (stream.uncork as () => void).call(stream);
+    // A closed connection's buffered PUBACKs are dropped with it (unacknowledged: the broker delivers them again).
+    if (stream.destroyed !== true) (stream.uncork as () => void).call(stream);
   }
 
   private take(topic: string, payload: Buffer): void {
@@ -173,6 +198,7 @@ export class MqttIngest {
   }
 
   async stop(): Promise<void> {
+    this.commitGroup();
     const client = this.client;
     this.client = undefined;
     this.subscribed = false;
