@@ -313,6 +313,7 @@ const yieldToLoop = (): Promise<void> => new Promise((r) => setImmediate(r));
 
 /** Messages between yields to the event loop (mqtt.js hands over what one socket read holds, then timers run): one group commit. */
 const CHUNK = 256;
+const GROUPED = { deferCommit: true } as const;
 
 async function counterTotal(metrics: Metrics, name: 'readingsAccepted' | 'readingsRejected'): Promise<number> {
   const m = await metrics[name].get();
@@ -360,16 +361,14 @@ export async function runVariant(variant: Variant, fleet: BenchFleet, rules: Rul
     const cpu0 = process.cpuUsage();
     const t0 = performance.now();
     // As MqttIngest does: the messages of one socket read are one group commit (one spool record, acks after it).
-    gw.pipeline.beginBatch();
     for (let i = nWarm; i < all.payloads.length; i++) {
-      gw.pipeline.ingestMqtt(all.topics[i] as string, all.payloads[i] as Buffer);
+      gw.pipeline.ingestMqtt(all.topics[i] as string, all.payloads[i] as Buffer, GROUPED);
       if ((i & (CHUNK - 1)) === 0) {
-        gw.pipeline.endBatch();
+        gw.pipeline.commit();
         await yieldToLoop();
-        gw.pipeline.beginBatch();
       }
     }
-    gw.pipeline.endBatch();
+    gw.pipeline.commit();
     // Work the run caused after its last message: the last batches, the rule state it changed.
     await gw.batcher.flush();
     gw.rules.persist();

@@ -17,6 +17,8 @@ type CounterChild = { inc(value?: number): void };
 export interface ReadingSink {
   /** `device`: the registry record the pipeline just looked up (saves the sink a lookup); absent from other callers. */
   accept(reading: Reading, device?: Device): void;
+  /** The message being taken is part of a group commit (`IngestOptions.deferCommit`): `endMessage()` comes at {@link Pipeline.commit}, not at its end. */
+  holdCommit?(): void;
   /** Called once at the end of each message that had accepted readings (storage appends them to its spool here, before the ack). */
   endMessage?(): void;
 }
@@ -80,6 +82,13 @@ export interface IngestOptions {
    * 盲区补报) even when they are younger than `RULE_HISTORY_CUTOFF_MS`. Default false.
    */
   historical?: boolean;
+  /**
+   * Group commit (issue 9): the sinks' `endMessage()` (the spool append) is not called at the end of this message but
+   * at the next {@link Pipeline.commit}. The caller must not acknowledge the message before that commit returned
+   * (MqttIngest holds the PUBACKs in its corked socket). Other messages meanwhile (HTTP, JT/T 808) commit as usual
+   * and take the deferred points with them, which is only earlier. Default false.
+   */
+  deferCommit?: boolean;
 }
 
 /**
@@ -93,9 +102,8 @@ export class Pipeline {
   /** The labelled counters of the per-message path, looked up once per label value (prom-client hashes the labels on every `inc(labels)`). */
   private readonly mqttByChannel = new Map<string, CounterChild>();
   private readonly acceptedByKind = new Map<string, CounterChild>();
-  /** Open group commits ({@link beginBatch}) and whether a message in the group had accepted readings. */
-  private batchDepth = 0;
-  private batchHasReadings = false;
+  /** A message taken with `deferCommit` had accepted readings that no commit has covered yet. */
+  private commitPending = false;
 
   constructor(ctx: PipelineContext) {
     this.ctx = ctx;
@@ -126,7 +134,7 @@ export class Pipeline {
   }
 
   /** One MQTT message from `rg/v1/{tenant}/{kind}/{deviceId}/{channel}`. */
-  ingestMqtt(topic: string, payload: Buffer): IngestOutcome {
+  ingestMqtt(topic: string, payload: Buffer, opts: IngestOptions = {}): IngestOutcome {
     const info: RejectInfo = { source: 'mqtt', topic, payload };
     if (payload.length > this.ctx.limits.maxPayloadBytes) {
       return this.reject('payload_too_large', `payload is ${payload.length} bytes, limit ${this.ctx.limits.maxPayloadBytes}`, info);
@@ -134,7 +142,7 @@ export class Pipeline {
     const t = parseTopic(topic);
     if (!t.ok) return this.reject('bad_topic', t.reason, info);
     this.counterOf(this.mqttByChannel, this.ctx.metrics.mqttMessages, 'channel', t.topic.channel).inc();
-    return this.ingestDevicePayload(t.topic.tenant, t.topic.kind, t.topic.deviceId, t.topic.channel, payload, info);
+    return this.ingestDevicePayload(t.topic.tenant, t.topic.kind, t.topic.deviceId, t.topic.channel, payload, info, opts);
   }
 
   /** A message the pipeline itself failed on (a bug): still counted and dead-lettered, never silently lost. */
@@ -221,34 +229,21 @@ export class Pipeline {
       // A blind-area re-upload is history whatever its age, over JT/T 808 (0x0704 type 1) and over MQTT/HTTP alike
       // (`backfill: true` in a vehicle payload): stored and evaluated as history, never paged live.
       if (opts.historical === true || v.fields.backfill === true) reading.historical = true;
+      if (accepted === 0 && opts.deferCommit === true) for (const sink of this.ctx.sinks) sink.holdCommit?.();
       for (const sink of this.ctx.sinks) sink.accept(reading, device);
       this.counterOf(this.acceptedByKind, this.ctx.metrics.readingsAccepted, 'kind', device.kind).inc();
       accepted++;
     }
     if (accepted > 0) {
-      if (this.batchDepth > 0) this.batchHasReadings = true;
+      if (opts.deferCommit === true) this.commitPending = true;
       else this.endMessage();
     }
     return { accepted, rejected };
   }
 
-  /**
-   * Opens a group commit (issue 9): until the matching {@link endBatch}, the sinks' `endMessage()` (the spool append)
-   * is not called per message but once, at `endBatch()`. The caller must not acknowledge any message of the group
-   * before `endBatch()` returns — MqttIngest holds their PUBACKs in the corked socket until then.
-   */
-  beginBatch(): void {
-    this.batchDepth++;
-  }
-
-  /** Closes a group commit: the messages' points become one spool record now, before their acknowledgements. */
-  endBatch(): void {
-    if (this.batchDepth === 0) return;
-    this.batchDepth--;
-    if (this.batchDepth === 0 && this.batchHasReadings) {
-      this.batchHasReadings = false;
-      this.endMessage();
-    }
+  /** Ends a group commit: the deferred messages' points become one spool record now, before their acknowledgements. */
+  commit(): void {
+    if (this.commitPending) this.endMessage();
   }
 
   private counterOf<L extends string>(cache: Map<string, CounterChild>, counter: Counter<L>, label: L, value: string): CounterChild {
@@ -261,6 +256,7 @@ export class Pipeline {
   }
 
   private endMessage(): void {
+    this.commitPending = false;
     for (const sink of this.ctx.sinks) sink.endMessage?.();
   }
 

@@ -112,6 +112,8 @@ export class WriteBatcher {
   /** Points enqueued since the last seal. */
   private open: Point[] = [];
   private sealScheduled = false;
+  /** A group commit is open ({@link holdSeal}): the open record waits for its `seal()` instead of the end of the tick. */
+  private sealHeld = false;
   /** Seals at the end of the current tick, for points enqueued without a `seal()` (one function, not one per point). */
   private readonly sealSoon = (): void => this.seal();
   /** Sealed records held in memory, oldest first (memory mode only; empty in spool mode). */
@@ -207,13 +209,22 @@ export class WriteBatcher {
     }
   }
 
+  /**
+   * Until the next `seal()`, points enqueued stay in the open record past the end of the tick: the caller (a group
+   * commit, src/ingest/mqtt/mqtt-ingest.ts) seals them itself, before it acknowledges them. Still sealed at
+   * `maxBatchPoints`.
+   */
+  holdSeal(): void {
+    this.sealHeld = true;
+  }
+
   /** Synchronous and cheap: adds to the open record; `seal()` (or the end of the current tick) closes it. Never drops. */
   enqueue(point: Point): void {
     this.open.push(point);
     this.pending++;
     this.enqueuedTotal++;
     if (this.open.length >= this.opts.maxBatchPoints) this.seal();
-    else if (!this.sealScheduled) {
+    else if (!this.sealScheduled && !this.sealHeld) {
       this.sealScheduled = true;
       queueMicrotask(this.sealSoon);
     }
@@ -225,6 +236,7 @@ export class WriteBatcher {
    */
   seal(): void {
     this.sealScheduled = false;
+    this.sealHeld = false;
     if (this.open.length === 0) return;
     const points = this.open;
     this.open = [];

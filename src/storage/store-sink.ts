@@ -15,6 +15,11 @@ export class StoreSink implements ReadingSink {
     this.batcher.enqueue(readingToPoint(reading));
   }
 
+  /** The message is part of a group commit: its points wait in the open record for `endMessage()` at the commit. */
+  holdCommit(): void {
+    this.batcher.holdSeal();
+  }
+
   /** The message's points become one spool record, on disk (page cache) before the message is acknowledged. */
   endMessage(): void {
     this.batcher.seal();

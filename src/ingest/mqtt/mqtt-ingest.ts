@@ -1,7 +1,7 @@
 import type { Socket } from 'node:net';
 import mqtt, { type MqttClient } from 'mqtt';
 import type { Logger } from '../../lib/logger.js';
-import type { Pipeline } from '../../pipeline/pipeline.js';
+import type { IngestOptions, Pipeline } from '../../pipeline/pipeline.js';
 import { INGEST_SUBSCRIPTION } from './topics.js';
 
 export interface MqttIngestOptions {
@@ -29,6 +29,9 @@ export interface MqttIngestOptions {
 
 /** How often a paused ingest checks whether it may go on, ms. */
 const PAUSE_POLL_MS = 100;
+const NOW: IngestOptions = {};
+const IN_GROUP: IngestOptions = { deferCommit: true };
+
 /** A group commit ends after this many messages whatever its window (bounds the acks and points it holds). */
 export const MAX_GROUP_MESSAGES = 1000;
 
@@ -138,7 +141,7 @@ export class MqttIngest {
    * Group commit (issue 9). mqtt.js works through the packets of a socket read in a chain of process.nextTick
    * callbacks and writes each PUBACK as soon as `done` is called: with a spool append per message that is two system
    * calls per message, and on loopback a socket write costs the sender the receiver's TCP work too. Instead, the first
-   * message of a group corks the socket and opens a pipeline batch; the group ends after `groupCommitMs` (or at the
+   * message of a group corks the socket, and the pipeline takes its messages with `deferCommit`; the group ends after `groupCommitMs` (or at the
    * end of the socket read when 0, or after MAX_GROUP_MESSAGES): the batch's points are appended to the spool as one
    * record, then the socket is uncorked and every PUBACK of the group leaves in one write — after its message is on
    * disk (page cache), the same guarantee as before. While corked, `write()` only buffers (past its high-water mark
@@ -154,7 +157,6 @@ export class MqttIngest {
     stream.cork();
     this.corked = stream;
     this.groupMessages = 0;
-    this.pipeline.beginBatch();
     const ms = this.opts.groupCommitMs ?? 2;
     if (ms > 0) this.groupTimer = setTimeout(this.endGroup, ms);
     else queueMicrotask(this.endGroup);
@@ -169,7 +171,7 @@ export class MqttIngest {
       this.groupTimer = undefined;
     }
     try {
-      this.pipeline.endBatch();
+      this.pipeline.commit();
     } catch (err) {
       // Not expected (the spool's own failures are handled in the batcher). The batch's PUBACKs must not leave for
       // points that may not be on disk: drop the connection unacknowledged; the broker delivers them again.
@@ -185,7 +187,8 @@ export class MqttIngest {
     // The pipeline turns every bad message into a counted reject; should it ever throw, the error must not escape
     // into mqtt.js: that stalls the ingest, or crashes the process and the redelivered QoS 1 message crashes it again.
     try {
-      this.pipeline.ingestMqtt(topic, typeof payload === 'string' ? Buffer.from(payload) : payload);
+      // In a group (the socket corked), the spool append waits for the group's commit, and so do the PUBACKs.
+      this.pipeline.ingestMqtt(topic, typeof payload === 'string' ? Buffer.from(payload) : payload, this.corked === undefined ? NOW : IN_GROUP);
     } catch (err) {
       this.opts.logger.error({ err, topic: topic.slice(0, 200), bytes: payload.length }, 'pipeline failed on an MQTT message; dead-lettered');
       this.pipeline.internalFailure(topic, payload, err);

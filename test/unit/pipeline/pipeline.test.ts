@@ -81,3 +81,46 @@ describe('pipeline', () => {
     expect(stored.map((r) => r.historical === true)).toEqual([true, false]);
   });
 });
+
+describe('pipeline group commit (issue 9)', () => {
+  test('deferred messages end at commit(); a message taken meanwhile without deferCommit ends them with it', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'rg-commit-'));
+    const db = openSqlite(join(dir, 'state.db'));
+    try {
+      const registry = new DeviceRegistry(db);
+      registry.start();
+      registry.upsert([{ tenant: 't1', deviceId: 'gas-1', kind: 'gas', heartbeatS: 60, attrs: {} }]);
+      const log: string[] = [];
+      const clock = new FakeClock();
+      const pipeline = new Pipeline({
+        registry,
+        metrics: createMetrics({ defaultMetrics: false }),
+        deadLetters: new DeadLetterLog(100),
+        clock,
+        limits: { ...DEFAULT_INGEST_LIMITS, maxMessagesPerDevicePerS: 1000 },
+        sinks: [{ accept: () => void log.push('accept'), holdCommit: () => void log.push('hold'), endMessage: () => void log.push('end') }],
+      });
+      let ts = clock.now() - 60_000;
+      const send = (deferCommit: boolean, lel = 1) => pipeline.ingestMqtt('rg/v1/t1/gas/gas-1/telemetry', Buffer.from(JSON.stringify({ ts: ts++, data: { concentration_lel: lel } })), { deferCommit });
+      send(true);
+      send(true);
+      expect(log).toEqual(['hold', 'accept', 'hold', 'accept']);
+      pipeline.commit();
+      expect(log.slice(4)).toEqual(['end']);
+      pipeline.commit(); // nothing pending
+      expect(log).toHaveLength(5);
+      send(true);
+      send(false); // e.g. an HTTP message: ends its own and the deferred one's points
+      expect(log.slice(5)).toEqual(['hold', 'accept', 'accept', 'end']);
+      pipeline.commit();
+      expect(log).toHaveLength(9);
+      // A rejected deferred message leaves nothing to commit.
+      pipeline.ingestMqtt('rg/v1/t1/gas/gas-1/telemetry', Buffer.from('{not json'), { deferCommit: true });
+      pipeline.commit();
+      expect(log).toHaveLength(9);
+    } finally {
+      db.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
