@@ -89,6 +89,11 @@ export class RuleEngine implements ReadingSink {
   private readonly history = new Map<string, HistorySlot>();
   private tickTimer?: NodeJS.Timeout;
   private persistTimer?: NodeJS.Timeout;
+  /** A persist in progress (sliced: {@link PERSIST_SLICE_MS} at a time), and its next slice. */
+  private persisting?: Iterator<DeviceRules>;
+  private persistNext?: NodeJS.Immediate;
+  /** Per kind, the registry's device list the tick last walked and each device's state, aligned (no lookup per device and second). */
+  private tickLists = new Map<KindName, { devices: readonly Device[]; ruleSet: RuleSet; drs: DeviceRules[] }>();
   private lastIngestAt = 0;
   /** Gateway time since which ingest has been continuous (start, or the end of the last stall). */
   private observedSince = 0;
@@ -127,7 +132,7 @@ export class RuleEngine implements ReadingSink {
       this.tickTimer = setInterval(() => this.tick(), this.opts.tickIntervalMs);
       this.tickTimer.unref();
       if (this.ctx.db) {
-        this.persistTimer = setInterval(() => this.persist(), this.opts.persistIntervalMs);
+        this.persistTimer = setInterval(() => this.persistSlice(), this.opts.persistIntervalMs);
         this.persistTimer.unref();
       }
     }
@@ -139,6 +144,23 @@ export class RuleEngine implements ReadingSink {
     this.tickTimer = undefined;
     this.persistTimer = undefined;
     this.persist();
+  }
+
+  /**
+   * The timer's persist: writes what changed in slices of at most PERSIST_SLICE_MS, yielding to the event loop between
+   * them, so that readings and alerts are not held behind one long transaction. A pass still running when the timer
+   * fires again just goes on.
+   */
+  private persistSlice(): void {
+    this.persistNext = undefined;
+    if (!this.ctx.db?.open || !this.store) return;
+    if (this.persisting === undefined) {
+      if (this.persistTimer === undefined) return; // stopped meanwhile
+      this.persisting = this.devices.values();
+    }
+    const done = this.store.writeSome(this.persisting, this.evaluatorOf, this.ctx.clock.now(), performance.now() + PERSIST_SLICE_MS);
+    if (done) this.persisting = undefined;
+    else this.persistNext ??= setImmediate(() => this.persistSlice());
   }
 
   /** Swaps the rule set (hot reload); state of rules that still exist is kept, that of removed rules dropped. */
@@ -202,8 +224,11 @@ export class RuleEngine implements ReadingSink {
       const timed: number[] = [];
       for (let i = 0; i < base.length; i++) if (EVALUATORS[(base[i] as RuleBase).type]?.tick) timed.push(i);
       if (timed.length === 0) continue;
-      for (const device of this.ctx.registry.ofKind(kind)) {
-        const dr = this.bind(device, kind);
+      const list = this.tickList(kind);
+      for (let d = 0; d < list.devices.length; d++) {
+        const device = list.devices[d] as Device;
+        let dr = list.drs[d] as DeviceRules;
+        if (dr.device !== device || dr.ruleSet !== this.rules || dr.kind !== kind) dr = list.drs[d] = this.bind(device, kind);
         const ctx: EvalContext = { device, now, observedSince: this.observedSince };
         for (const i of timed) {
           const rule = dr.rules[i] as RuleBase;
@@ -217,6 +242,17 @@ export class RuleEngine implements ReadingSink {
       }
     }
     for (const [k, h] of this.history) if (now - h.touchedAt > 3_600_000) this.history.delete(k);
+  }
+
+  /** The devices of a kind and their states, aligned; rebuilt when the registry's list or the rule set changed. */
+  private tickList(kind: KindName): { devices: readonly Device[]; drs: DeviceRules[] } {
+    const devices = this.ctx.registry.ofKind(kind);
+    let list = this.tickLists.get(kind);
+    if (list?.devices !== devices || list.ruleSet !== this.rules) {
+      list = { devices, ruleSet: this.rules, drs: devices.map((device) => this.bind(device, kind)) };
+      this.tickLists.set(kind, list);
+    }
+    return list;
   }
 
   private beginStall(now: number): void {
@@ -329,12 +365,18 @@ export class RuleEngine implements ReadingSink {
     }
   }
 
-  /** Writes what changed to SQLite (src/rules/state-store.ts). */
+  /** Writes everything that changed to SQLite now, in one go (src/rules/state-store.ts); ends a sliced pass. */
   persist(): void {
+    if (this.persistNext) clearImmediate(this.persistNext);
+    this.persistNext = undefined;
+    this.persisting = undefined;
     if (!this.ctx.db?.open) return;
     this.store?.write(this.devices.values(), this.evaluatorOf, this.ctx.clock.now());
   }
 }
+
+/** Longest a slice of the timer's persist holds the event loop, ms. */
+const PERSIST_SLICE_MS = 5;
 
 /** Every slot of a device, aligned and loose, by rule id (to be aligned again with another rule list). */
 function loose(dr: DeviceRules): Map<string, LooseSlot> {

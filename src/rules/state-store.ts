@@ -103,7 +103,17 @@ export class RuleStateStore {
 
   /** Writes, in one transaction, each device's newest time when it moved and each dirty slot whose durable state changed. */
   write(devices: Iterable<DeviceSlots>, evaluatorOf: (ruleId: string) => RuleEvaluator | undefined, now: number): void {
-    if (!this.db.open) return;
+    this.writeSome(devices[Symbol.iterator](), evaluatorOf, now, Number.POSITIVE_INFINITY);
+  }
+
+  /**
+   * {@link write} in slices (issue 9: one transaction over 20 000 devices held the event loop for up to half a second
+   * every 2 s, and every alert behind it): takes devices from `devices` in one transaction until `deadline`
+   * (`performance.now()` ms, checked every 64 devices); true once the iterator is exhausted. A device's slots are
+   * written together; each slot keeps its own written snapshot, so slices need not be one transaction.
+   */
+  writeSome(devices: Iterator<DeviceSlots>, evaluatorOf: (ruleId: string) => RuleEvaluator | undefined, now: number, deadline: number): boolean {
+    if (!this.db.open) return true;
     const upsert = this.db.prepare(
       'INSERT INTO rule_state (key, rule_id, state, firing, last_ts, updated_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (key) DO UPDATE SET state = excluded.state, firing = excluded.firing, last_ts = excluded.last_ts, updated_at = excluded.updated_at',
     );
@@ -132,8 +142,15 @@ export class RuleStateStore {
     };
     /** The flags after a write: clean, and the firing flag as written. */
     const cleaned = (flags: number): number => (flags & ~(SLOT_DIRTY | SLOT_WRITTEN_FIRING)) | (flags & SLOT_FIRING ? SLOT_WRITTEN_FIRING : 0);
+    let done = false;
     this.db.transaction(() => {
-      for (const d of devices) {
+      for (let n = 1; ; n++) {
+        const next = devices.next();
+        if (next.done === true) {
+          done = true;
+          return;
+        }
+        const d = next.value;
         if (d.lastTs > d.writtenTs) {
           upsertTs.run(d.tenant, d.deviceId, d.lastTs, now);
           d.writtenTs = d.lastTs;
@@ -151,8 +168,10 @@ export class RuleStateStore {
             s.flags = cleaned(s.flags);
           }
         }
+        if ((n & 63) === 0 && performance.now() >= deadline) return;
       }
     })();
+    return done;
   }
 }
 

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, test } from 'vitest';
-import { snapshot, unchanged } from '../../../src/rules/state-store.js';
+import { RuleStateStore, snapshot, unchanged, type DeviceSlots } from '../../../src/rules/state-store.js';
 import { device, startEngineHarness, type EngineHarness } from '../../helpers/engine-harness.js';
 
 const GAS = device('t1', 'gas-1', 'gas');
@@ -97,5 +97,42 @@ describe('rules/engine persistence (issue 9)', () => {
     h.clock.set(t0 + 61_000);
     h.feed(GAS, { concentration_ppm: 32 });
     expect(h.events.map((e) => `${e.type}:${e.alert.rule_id}`)).toEqual(['raised:g.co']);
+  });
+});
+
+describe('rules/state-store sliced writes (issue 9)', () => {
+  const harnesses: EngineHarness[] = [];
+  afterEach(() => {
+    for (const h of harnesses.splice(0)) h.close();
+  });
+
+  test('writeSome with a deadline already past writes 64 devices a slice; the slices write what write() writes at once', () => {
+    const devices = Array.from({ length: 200 }, (_, i) => device('t1', `gas-${i}`, 'gas'));
+    const run = (sliced: boolean): { rows: unknown[]; slices: number } => {
+      const h = startEngineHarness({ devices });
+      harnesses.push(h);
+      for (const [i, d] of devices.entries()) h.feed(d, { concentration_lel: i % 3 === 0 ? 30 : 3 });
+      const store = new RuleStateStore(h.db);
+      const all = (h.engine as unknown as { devices: { values(): IterableIterator<DeviceSlots> } }).devices;
+      const evaluatorOf = (): undefined => undefined;
+      let slices = 0;
+      if (sliced) {
+        const it = all.values();
+        const count = () => (h.db.prepare('SELECT COUNT(*) AS n FROM rule_device_ts').get() as { n: number }).n;
+        for (;;) {
+          slices++;
+          const before = count();
+          const done = store.writeSome(it, evaluatorOf, 1000, 0);
+          expect(count() - before).toBe(done ? 200 - 64 * (slices - 1) : 64);
+          if (done) break;
+        }
+      } else store.write(all.values(), evaluatorOf, 1000);
+      return { rows: h.db.prepare('SELECT key, rule_id, state, firing, last_ts, updated_at FROM rule_state ORDER BY key').all(), slices };
+    };
+    const once = run(false);
+    const sliced = run(true);
+    expect(sliced.slices).toBe(4);
+    expect(once.rows.length).toBeGreaterThan(200);
+    expect(sliced.rows).toEqual(once.rows);
   });
 });
