@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { triggeringTs } from '../../src/loadtest/alert-matching.js';
-import { gatewayCounters } from '../../src/loadtest/gateway-metrics.js';
+import { gatewayCounters, totalRejected, type GatewayCounters } from '../../src/loadtest/gateway-metrics.js';
 import { wallNow } from '../../src/loadtest/publisher.js';
 import { AlertStreamListener } from '../../src/loadtest/stream-listener.js';
 import { REPO_ROOT } from '../../test/helpers/gateway.js';
@@ -12,9 +12,10 @@ import { spawnGateway } from '../../test/helpers/proc-gateway.js';
 import { waitFor } from '../../test/helpers/services.js';
 import type { ChildLine } from './child-protocol.js';
 
-// The four systems the bench compares, each a separate process consuming the same broker: (a) a bare subscriber,
-// (b) a naive pipeline, (c) riskgate with SQLite, (d) riskgate with InfluxDB. One interface: how many readings it has
-// processed, what it stored, and when it observed what (alert transitions, or delivery samples for (a)).
+// The systems the bench compares, each a separate process consuming the same broker: (a) a bare subscriber,
+// (b) a naive pipeline, (c) riskgate with SQLite, (d) riskgate with InfluxDB, and (n) Node-RED (bench/lib/nodered.ts).
+// One interface: how many readings it has processed, what it stored, and when it observed what (alert transitions, or
+// delivery samples for (a)).
 
 /** Something a consumer saw, with when (wall ms): an alert transition, or (a) a message's delivery. */
 export interface Observation {
@@ -26,7 +27,7 @@ export interface Observation {
 }
 
 export interface Consumer {
-  id: 'a' | 'b' | 'c' | 'd';
+  id: 'a' | 'b' | 'c' | 'd' | 'n';
   name: string;
   /** The consuming process (for /proc/<pid>/stat). */
   pid: number;
@@ -36,6 +37,8 @@ export interface Consumer {
   processed(): Promise<{ count: number; atMs: number }>;
   /** Points acknowledged by its store so far; undefined when it has none. */
   stored(): Promise<number | undefined>;
+  /** riskgate: readings accepted and rejected (by reason) so far; undefined for systems that validate nothing. */
+  rejected(): Promise<{ accepted: number; rejected: Record<string, number> } | undefined>;
   observations(): Observation[];
   stop(): Promise<void>;
 }
@@ -73,6 +76,7 @@ async function nodeConsumer(id: 'a' | 'b', name: string, script: string, args: s
     latencyKind: id === 'a' ? 'delivery' : 'alert',
     processed: async () => processed,
     stored: async () => (id === 'b' ? written : undefined),
+    rejected: async () => undefined,
     observations: () => obs,
     stop: async () => {
       if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGTERM');
@@ -114,17 +118,24 @@ export async function startRiskgate(id: 'c' | 'd', opts: { brokerUrl: string; se
     const token = (/rgt_[A-Za-z0-9_-]{40,}/.exec(gw.logs()) as RegExpExecArray)[0];
     const stream = new AlertStreamListener({ gatewayUrl: gw.httpUrl, token });
     await stream.start();
-    const scrape = async (): Promise<{ accepted: number; stored: number }> => gatewayCounters(await gw.metricsText());
+    const scrape = async (): Promise<GatewayCounters> => gatewayCounters(await gw.metricsText());
     return {
       id,
       name: opts.influxUrl ? 'riskgate, InfluxDB 1.x store' : 'riskgate, SQLite store',
       pid: gw.pid,
       latencyKind: 'alert',
+      // Accepted + rejected: every reading it has dealt with (a reject is a bug of the bench's stream, reported apart).
+      // Stamped midway through the scrape: the count is of some moment while the request was being served.
       processed: async () => {
-        const accepted = (await scrape()).accepted;
-        return { count: accepted, atMs: wallNow() };
+        const t0 = wallNow();
+        const c = await scrape();
+        return { count: c.accepted + totalRejected(c), atMs: (t0 + wallNow()) / 2 };
       },
       stored: async () => (await scrape()).stored,
+      rejected: async () => {
+        const c = await scrape();
+        return { accepted: c.accepted, rejected: c.rejected };
+      },
       observations: () =>
         stream.received.flatMap((r) => {
           const ts = triggeringTs(r.event);
