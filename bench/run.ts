@@ -105,10 +105,7 @@ let consumer: Consumer | undefined;
 const results: SystemResult[] = [];
 const skipped: BenchResults['skipped'] = [];
 try {
-  log(`bench: starting Mosquitto and influxd (${quick ? 'quick' : 'full'} run; systems ${systems.join(', ')})`);
-  mosquitto = await startMosquitto();
-  influxd = await startInfluxd();
-  const side = { broker: findChildPid('mosquitto'), influxd: findInfluxdPid(influxd.port) };
+  log(`bench: ${quick ? 'quick' : 'full'} run; systems ${systems.join(', ')}`);
   const seedPath = join(tmp, 'seed.json');
   const tGen = Date.now();
   const replay = new CityReplay({ devices: settings.devices, alertEvery: settings.alertEvery });
@@ -124,11 +121,16 @@ try {
       log(`bench: skipping (n) Node-RED: ${nr.error}`);
     }
   }
-  const client = await mqtt.connectAsync(mosquitto.url, { clientId: `rg-bench-pub-${process.pid}`, clean: true, reconnectPeriod: 0 });
-  try {
-    for (const id of systems) {
-      if (id === 'n' && nodeRedDir === undefined) continue;
-      log(`bench: (${id})`);
+  for (const id of systems) {
+    if (id === 'n' && nodeRedDir === undefined) continue;
+    // A fresh Mosquitto and influxd for each system: the same conditions for all, none paying for the data (and
+    // influxd's compactions) of the systems before it.
+    log(`bench: (${id}) starting Mosquitto and influxd`);
+    mosquitto = await startMosquitto();
+    influxd = await startInfluxd();
+    const side = { broker: findChildPid('mosquitto'), influxd: findInfluxdPid(influxd.port) };
+    const client = await mqtt.connectAsync(mosquitto.url, { clientId: `rg-bench-pub-${process.pid}`, clean: true, reconnectPeriod: 0 });
+    try {
       try {
         consumer =
           id === 'a'
@@ -154,9 +156,15 @@ try {
       results.push(await measureSystem(consumer, client, replay, settings, { broker: side.broker, influxd: usesInflux ? side.influxd : undefined }, log));
       await consumer.stop();
       consumer = undefined;
+    } finally {
+      await client.endAsync(true);
+      await consumer?.stop().catch(() => undefined);
+      consumer = undefined;
+      await influxd.stop();
+      influxd = undefined;
+      await mosquitto.stop();
+      mosquitto = undefined;
     }
-  } finally {
-    await client.endAsync(true);
   }
   const res: BenchResults = {
     format: BENCH_RESULTS_FORMAT,
