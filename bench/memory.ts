@@ -22,6 +22,7 @@ import { runInNewContext } from 'node:vm';
 import { pino } from 'pino';
 import { Gateway } from '../src/app.js';
 import { parseConfig } from '../src/config/env.js';
+import { loopbackGatewayEnv } from '../test/helpers/gateway.js';
 import type { Device } from '../src/registry/device-registry.js';
 import { envelopes, generateRounds, loadFleet } from './hot-path.js';
 
@@ -51,14 +52,7 @@ async function measure(step: string): Promise<Step> {
 
 function startGateway(dataDir: string): Gateway {
   const cfg = parseConfig({
-    HTTP_HOST: '127.0.0.1',
-    HTTP_PORT: '0',
-    MQTT_BROKER_HOST: '127.0.0.1',
-    MQTT_BROKER_PORT: '0',
-    JT808_HOST: '127.0.0.1',
-    JT808_PORT: '0',
-    DATA_DIR: dataDir,
-    RULES_DIR: join(ROOT, 'alert-rules'),
+    ...loopbackGatewayEnv(dataDir),
     LOG_LEVEL: 'silent',
     MQTT_CLIENT_ID: `rg-memory-${process.pid}`,
   });

@@ -3,10 +3,8 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { triggeringTs } from '../../src/loadtest/alert-matching.js';
 import { gatewayCounters, totalRejected, type GatewayCounters } from '../../src/loadtest/gateway-metrics.js';
 import { wallNow } from '../../src/loadtest/publisher.js';
-import { AlertStreamListener } from '../../src/loadtest/stream-listener.js';
 import { REPO_ROOT } from '../../test/helpers/gateway.js';
 import { spawnGateway } from '../../test/helpers/proc-gateway.js';
 import { waitFor } from '../../test/helpers/services.js';
@@ -45,8 +43,17 @@ export interface Consumer {
 
 const SETPRIV = '/usr/bin/setpriv';
 
-/** Spawns bench/<script> (tsx) and follows its stdout protocol. */
-async function nodeConsumer(id: 'a' | 'b', name: string, script: string, args: string[]): Promise<Consumer> {
+/** A child process of the bench (bench/<script> under tsx) speaking bench/lib/child-protocol.ts on stdout. */
+export interface BenchChild {
+  pid: number;
+  processed(): { count: number; atMs: number };
+  written(): number;
+  observations: Observation[];
+  stop(): Promise<void>;
+}
+
+/** Spawns bench/<script> (tsx), follows its stdout protocol, and resolves once it said it is ready. */
+export async function spawnBenchChild(script: string, args: string[]): Promise<BenchChild> {
   const nodeArgs = ['--import', 'tsx', join(REPO_ROOT, 'bench', script), ...args];
   const [command, argv] = existsSync(SETPRIV) ? [SETPRIV, ['--pdeathsig', 'KILL', '--', process.execPath, ...nodeArgs]] : [process.execPath, nodeArgs];
   const proc = spawn(command, argv, { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -65,23 +72,35 @@ async function nodeConsumer(id: 'a' | 'b', name: string, script: string, args: s
     } else for (const [tenant, deviceId, ts, atMs] of msg.o) obs.push({ tenant, deviceId, ts, atMs });
   });
   const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
-  await waitFor(() => {
-    if (proc.exitCode !== null) throw new Error(`${script} exited (${proc.exitCode}): ${stderr}`);
-    return ready;
-  }, { timeoutMs: 30_000, intervalMs: 50, what: `${script} to subscribe` });
+  const stop = async (): Promise<void> => {
+    if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGTERM');
+    await exited;
+  };
+  try {
+    await waitFor(() => {
+      if (proc.exitCode !== null) throw new Error(`${script} exited (${proc.exitCode}): ${stderr}`);
+      return ready;
+    }, { timeoutMs: 30_000, intervalMs: 50, what: `${script} to be ready` });
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+  return { pid: proc.pid as number, processed: () => processed, written: () => written, observations: obs, stop };
+}
+
+/** Spawns a bench consumer script. */
+async function nodeConsumer(id: 'a' | 'b', name: string, script: string, args: string[]): Promise<Consumer> {
+  const child = await spawnBenchChild(script, args);
   return {
     id,
     name,
-    pid: proc.pid as number,
+    pid: child.pid,
     latencyKind: id === 'a' ? 'delivery' : 'alert',
-    processed: async () => processed,
-    stored: async () => (id === 'b' ? written : undefined),
+    processed: async () => child.processed(),
+    stored: async () => (id === 'b' ? child.written() : undefined),
     rejected: async () => undefined,
-    observations: () => obs,
-    stop: async () => {
-      if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGTERM');
-      await exited;
-    },
+    observations: () => child.observations,
+    stop: child.stop,
   };
 }
 
@@ -116,8 +135,8 @@ export async function startRiskgate(id: 'c' | 'd', opts: { brokerUrl: string; se
   try {
     await waitFor(() => /rgt_[A-Za-z0-9_-]{40,}/.test(gw.logs()), { timeoutMs: 10_000, intervalMs: 50, what: 'the bootstrap token' });
     const token = (/rgt_[A-Za-z0-9_-]{40,}/.exec(gw.logs()) as RegExpExecArray)[0];
-    const stream = new AlertStreamListener({ gatewayUrl: gw.httpUrl, token });
-    await stream.start();
+    // Alerts are stamped by bench/stream-observer.ts, a client in a process of its own (see there why).
+    const observer = await spawnBenchChild('stream-observer.ts', ['--riskgate', gw.httpUrl, '--token', token]);
     const scrape = async (): Promise<GatewayCounters> => gatewayCounters(await gw.metricsText());
     return {
       id,
@@ -136,13 +155,9 @@ export async function startRiskgate(id: 'c' | 'd', opts: { brokerUrl: string; se
         const c = await scrape();
         return { accepted: c.accepted, rejected: c.rejected };
       },
-      observations: () =>
-        stream.received.flatMap((r) => {
-          const ts = triggeringTs(r.event);
-          return ts === undefined ? [] : [{ tenant: r.event.alert.tenant, deviceId: r.event.alert.device_id, ts, atMs: r.receivedAtMs }];
-        }),
+      observations: () => observer.observations,
       stop: async () => {
-        await stream.stop();
+        await observer.stop();
         await gw.kill('SIGTERM');
         rmSync(dataDir, { recursive: true, force: true });
       },

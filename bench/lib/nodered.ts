@@ -7,7 +7,7 @@ import WebSocket from 'ws';
 import { wallNow } from '../../src/loadtest/publisher.js';
 import { REPO_ROOT } from '../../test/helpers/gateway.js';
 import { waitFor } from '../../test/helpers/services.js';
-import type { Consumer, Observation } from './consumers.js';
+import { spawnBenchChild, type BenchChild, type Consumer } from './consumers.js';
 
 // Bench system (n): Node-RED running bench/nodered/flow.json —
 //
@@ -104,11 +104,12 @@ export async function startNodeRed(dir: string, opts: { brokerUrl: string; influ
   proc.stderr?.on('data', keep);
   const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
   let processed = { count: 0, atMs: 0 };
-  const obs: Observation[] = [];
   let ws: WebSocket | undefined;
+  let observer: BenchChild | undefined;
   let stored0 = 0;
   const cleanup = async (): Promise<void> => {
     ws?.terminate();
+    await observer?.stop();
     if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGTERM');
     await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 10_000))]);
     if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGKILL');
@@ -125,8 +126,8 @@ export async function startNodeRed(dir: string, opts: { brokerUrl: string; influ
           sock.on('message', (data: Buffer) => {
             const at = wallNow();
             const m = JSON.parse(data.toString('utf8')) as { t: 'stats'; processed: number } | { t: 'alert'; tenant: string; device: string; ts: number; what: string };
+            // Transitions are stamped by bench/stream-observer.ts in a process of its own (see there why).
             if (m.t === 'stats') processed = { count: m.processed, atMs: at };
-            else obs.push({ tenant: m.tenant, deviceId: m.device, ts: m.ts, atMs: at });
           });
           ws = sock;
         }
@@ -134,6 +135,7 @@ export async function startNodeRed(dir: string, opts: { brokerUrl: string; influ
       },
       { timeoutMs: 60_000, intervalMs: 250, what: 'node-red to run the flow' },
     );
+    observer = await spawnBenchChild('stream-observer.ts', ['--nodered', `ws://127.0.0.1:${port}${WS_PATH}`]);
     // Subscribed: mqtt in connects right after the flow starts; give it a moment (the bench warms up anyway).
     await new Promise((resolve) => setTimeout(resolve, 1_000));
     stored0 = await influxdPointsWritten(opts.influxUrl, DATABASE);
@@ -149,7 +151,7 @@ export async function startNodeRed(dir: string, opts: { brokerUrl: string; influ
     processed: async () => processed,
     stored: async () => (await influxdPointsWritten(opts.influxUrl, DATABASE)) - stored0,
     rejected: async () => undefined,
-    observations: () => obs,
+    observations: () => (observer as BenchChild).observations,
     stop: cleanup,
   };
 }

@@ -26,13 +26,9 @@ export interface TestGateway {
   stop(opts?: { keepData?: boolean }): Promise<void>;
 }
 
-/**
- * Mounts the real gateway in the test process: free ports, a temporary data directory, the default rule packs and
- * the fixture devices, unless `env` says otherwise. Without MQTT_URL it runs the embedded aedes broker.
- */
-export async function startTestGateway(env: Record<string, string> = {}, opts: { clock?: Clock; dataDir?: string } = {}): Promise<TestGateway> {
-  const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'rg-gw-'));
-  const cfg = parseConfig({
+/** A gateway in this process on loopback only: every listener on a free port, the default rule packs, `dataDir`. */
+export function loopbackGatewayEnv(dataDir: string): Record<string, string> {
+  return {
     HTTP_HOST: '127.0.0.1',
     HTTP_PORT: '0',
     MQTT_BROKER_HOST: '127.0.0.1',
@@ -42,6 +38,17 @@ export async function startTestGateway(env: Record<string, string> = {}, opts: {
     JT808_PORT: '0',
     DATA_DIR: dataDir,
     RULES_DIR: join(REPO_ROOT, 'alert-rules'),
+  };
+}
+
+/**
+ * Mounts the real gateway in the test process: free ports, a temporary data directory, the default rule packs and
+ * the fixture devices, unless `env` says otherwise. Without MQTT_URL it runs the embedded aedes broker.
+ */
+export async function startTestGateway(env: Record<string, string> = {}, opts: { clock?: Clock; dataDir?: string } = {}): Promise<TestGateway> {
+  const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'rg-gw-'));
+  const cfg = parseConfig({
+    ...loopbackGatewayEnv(dataDir),
     REGISTRY_SEED: FIXTURE_DEVICES,
     STORE_FLUSH_INTERVAL_MS: '50',
     LOG_LEVEL: 'silent',
