@@ -1,4 +1,3 @@
-import type { Counter } from 'prom-client';
 import { parseEnvelope, type FieldError } from '../kinds/envelope.js';
 import { KINDS } from '../kinds/index.js';
 import { validateData } from '../kinds/validate.js';
@@ -9,9 +8,6 @@ import { DeviceMap } from '../registry/device-map.js';
 import type { Device, DeviceRegistry } from '../registry/device-registry.js';
 import { REJECT_REASONS, payloadExcerpt, type DeadLetterLog, type RejectReason } from './dead-letters.js';
 import type { Channel, Reading } from './reading.js';
-
-/** A prom-client counter with its labels bound. */
-type CounterChild = { inc(value?: number): void };
 
 /** A downstream stage that takes accepted readings (storage, rules). Must not throw; failures are its own outcome. */
 export interface ReadingSink {
@@ -99,9 +95,6 @@ export class Pipeline {
   private readonly ctx: PipelineContext;
   /** Per-device token buckets: [tokens, last refill (gateway ms), newest device time seen (ms)]. */
   private readonly buckets = new DeviceMap<[number, number, number]>();
-  /** The labelled counters of the per-message path, looked up once per label value (prom-client hashes the labels on every `inc(labels)`). */
-  private readonly mqttByChannel = new Map<string, CounterChild>();
-  private readonly acceptedByKind = new Map<string, CounterChild>();
   /** A message taken with `deferCommit` had accepted readings that no commit has covered yet. */
   private commitPending = false;
 
@@ -141,7 +134,7 @@ export class Pipeline {
     }
     const t = parseTopic(topic);
     if (!t.ok) return this.reject('bad_topic', t.reason, info);
-    this.counterOf(this.mqttByChannel, this.ctx.metrics.mqttMessages, 'channel', t.topic.channel).inc();
+    this.ctx.metrics.mqttMessages.inc({ channel: t.topic.channel });
     return this.ingestDevicePayload(t.topic.tenant, t.topic.kind, t.topic.deviceId, t.topic.channel, payload, info, opts);
   }
 
@@ -231,7 +224,7 @@ export class Pipeline {
       if (opts.historical === true || v.fields.backfill === true) reading.historical = true;
       if (accepted === 0 && opts.deferCommit === true) for (const sink of this.ctx.sinks) sink.holdCommit?.();
       for (const sink of this.ctx.sinks) sink.accept(reading, device);
-      this.counterOf(this.acceptedByKind, this.ctx.metrics.readingsAccepted, 'kind', device.kind).inc();
+      this.ctx.metrics.readingsAccepted.inc({ kind: device.kind });
       accepted++;
     }
     if (accepted > 0) {
@@ -244,15 +237,6 @@ export class Pipeline {
   /** Ends a group commit: the deferred messages' points become one spool record now, before their acknowledgements. */
   commit(): void {
     if (this.commitPending) this.endMessage();
-  }
-
-  private counterOf<L extends string>(cache: Map<string, CounterChild>, counter: Counter<L>, label: L, value: string): CounterChild {
-    let child = cache.get(value);
-    if (child === undefined) {
-      child = counter.labels({ [label]: value } as Partial<Record<L, string>>);
-      cache.set(value, child);
-    }
-    return child;
   }
 
   private endMessage(): void {

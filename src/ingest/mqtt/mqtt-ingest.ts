@@ -71,8 +71,9 @@ export class MqttIngest {
     });
     this.client = client;
     // mqtt.js hands over one message at a time and sends its PUBACK only when `done` is called, so a message is
-    // acknowledged after the pipeline took it — its points appended to the spool — and never before. Holding `done`
-    // back (spool full) stops the client reading: backpressure reaches the broker instead of filling our memory.
+    // acknowledged after the pipeline took it — and, through the group commit below, after its points are in the
+    // spool — never before. Holding `done` back (spool full) stops the client reading: backpressure reaches the broker
+    // instead of filling our memory.
     client.handleMessage = (packet, done) => {
       const backedUp = this.opts.isBackedUp;
       if (backedUp?.()) {
@@ -141,12 +142,12 @@ export class MqttIngest {
    * Group commit (issue 9). mqtt.js works through the packets of a socket read in a chain of process.nextTick
    * callbacks and writes each PUBACK as soon as `done` is called: with a spool append per message that is two system
    * calls per message, and on loopback a socket write costs the sender the receiver's TCP work too. Instead, the first
-   * message of a group corks the socket, and the pipeline takes its messages with `deferCommit`; the group ends after `groupCommitMs` (or at the
-   * end of the socket read when 0, or after MAX_GROUP_MESSAGES): the batch's points are appended to the spool as one
-   * record, then the socket is uncorked and every PUBACK of the group leaves in one write — after its message is on
-   * disk (page cache), the same guarantee as before. While corked, `write()` only buffers (past its high-water mark
-   * mqtt.js waits for 'drain', which the uncork brings), so no acknowledgement can leave early. Rules, alerts and the
-   * stream see each message when it is taken: only the acknowledgement waits.
+   * message of a group corks the socket and the pipeline takes the group's messages with `deferCommit`. The group ends
+   * after `groupCommitMs` (at the end of the socket read when 0; at once after MAX_GROUP_MESSAGES): `pipeline.commit()`
+   * appends its points to the spool as one record, then the socket is uncorked and every PUBACK of the group leaves
+   * in one write — after its message is on disk (page cache), the same guarantee as before. While corked, `write()`
+   * only buffers (past its high-water mark mqtt.js waits for 'drain', which the uncork brings), so no acknowledgement
+   * can leave early. Rules, alerts and the stream see each message when it is taken: only the acknowledgement waits.
    */
   private beginGroup(client: MqttClient): void {
     const stream = client.stream as Partial<Socket>;
