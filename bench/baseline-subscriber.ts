@@ -6,7 +6,7 @@
  *   node --import tsx bench/baseline-subscriber.ts --broker mqtt://127.0.0.1:1883 [--qos 1]
  */
 import mqtt from 'mqtt';
-import { argValue, emit, Reporter, wallNow } from './lib/child-protocol.js';
+import { argValue, Reporter, runConsumer, wallNow } from './lib/child-protocol.js';
 
 const SAMPLE_EVERY = 64;
 
@@ -21,10 +21,4 @@ client.on('message', (topic, payload) => {
     r.observe(parts[2] ?? '', parts[4] ?? '', Number(msg.ts), wallNow(), 'delivered');
   }
 });
-await client.subscribeAsync('rg/v1/#', { qos });
-r.start();
-emit({ type: 'ready' });
-process.on('SIGTERM', () => {
-  r.flush();
-  void client.endAsync(true).then(() => process.exit(0));
-});
+await runConsumer(client, qos, r);

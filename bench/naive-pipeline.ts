@@ -8,7 +8,7 @@
  *   node --import tsx bench/naive-pipeline.ts --broker mqtt://… --influx http://… [--db naive] [--qos 1]
  */
 import mqtt from 'mqtt';
-import { argValue, emit, Reporter, wallNow } from './lib/child-protocol.js';
+import { argValue, Reporter, runConsumer, wallNow } from './lib/child-protocol.js';
 
 const BATCH_POINTS = 5000;
 const FLUSH_INTERVAL_MS = 1000;
@@ -74,10 +74,4 @@ client.on('message', (topic, payload) => {
   if (fields.length > 0) lines.push(`${kind},${tags.join(',')} ${fields.join(',')} ${msg.ts}`);
   if (lines.length >= BATCH_POINTS) flush();
 });
-await client.subscribeAsync('rg/v1/#', { qos });
-r.start();
-emit({ type: 'ready' });
-process.on('SIGTERM', () => {
-  r.flush();
-  void client.endAsync(true).then(() => process.exit(0));
-});
+await runConsumer(client, qos, r);

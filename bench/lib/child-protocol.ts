@@ -1,3 +1,5 @@
+import type { MqttClient } from 'mqtt';
+
 // What the bench's consumer processes (baseline-subscriber.ts, naive-pipeline.ts) print on stdout, one JSON object a
 // line, and how the bench reads it. Kept tiny so printing costs the consumers next to nothing.
 
@@ -50,4 +52,15 @@ export class Reporter {
     if (this.obs.length > 0) emit({ type: 'obs', o: this.obs.splice(0) });
     emit({ type: 'stats', processed: this.processed, written: this.written, write_errors: this.writeErrors, at: wallNow() });
   }
+}
+
+/** Subscribes the consumer's client to every uplink topic, starts reporting, says it is ready, and ends on SIGTERM. */
+export async function runConsumer(client: MqttClient, qos: 0 | 1, r: Reporter): Promise<void> {
+  await client.subscribeAsync('rg/v1/#', { qos });
+  r.start();
+  emit({ type: 'ready' });
+  process.on('SIGTERM', () => {
+    r.flush();
+    void client.endAsync(true).then(() => process.exit(0));
+  });
 }
