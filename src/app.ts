@@ -289,6 +289,7 @@ export class Gateway {
         url: mqttUrl as string,
         clientId: config.mqtt.clientId,
         groupCommitMs: config.mqtt.groupCommitMs,
+        trace: config.mqtt.trace,
         ...mqttAuth,
         logger,
         isBackedUp: () => this.batcher.isBackedUp,

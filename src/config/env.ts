@@ -117,6 +117,8 @@ export interface Config {
     clientId: string;
     /** Group commit window of the ingest, ms (0 = each socket read); see MqttIngestOptions.groupCommitMs. */
     groupCommitMs: number;
+    /** mqtt.js's per-packet trace on (`DEBUG` names `mqttjs`, the `debug` package's own switch); off, it costs nothing. */
+    trace: boolean;
     username?: string;
     password?: string;
   };
@@ -200,6 +202,7 @@ export function parseConfig(env: Record<string, string | undefined>): ConfigResu
         brokerAuthSecret: e.BROKER_AUTH_SECRET,
         clientId: e.MQTT_CLIENT_ID,
         groupCommitMs: e.MQTT_GROUP_COMMIT_MS,
+        trace: /mqttjs/.test(env.DEBUG ?? ''),
         username: e.MQTT_USERNAME,
         password: e.MQTT_PASSWORD,
       },

@@ -87,7 +87,7 @@ describe('config/env', () => {
     if (!res.ok) return;
     expect(res.config).toEqual({
       http: { host: '0.0.0.0', port: 8080, rateLimitPerMin: 600 },
-      mqtt: { url: undefined, embedded: { host: '0.0.0.0', port: 1883, allowAnonymous: false }, brokerAuthSecret: undefined, clientId: 'riskgate-ingest', groupCommitMs: 2, username: undefined, password: undefined },
+      mqtt: { url: undefined, embedded: { host: '0.0.0.0', port: 1883, allowAnonymous: false }, brokerAuthSecret: undefined, clientId: 'riskgate-ingest', groupCommitMs: 2, trace: false, username: undefined, password: undefined },
       dataDir: resolve('data'),
       store: { backend: 'sqlite', path: resolve('data', 'readings.db') },
       batch: { maxBatchPoints: 5000, flushIntervalMs: 1000, maxPendingPoints: 200_000 },
@@ -164,7 +164,7 @@ describe('config/env', () => {
 
   test('MQTT_URL selects an external broker and disables the embedded one', () => {
     const c = ok({ MQTT_URL: 'mqtts://broker.example:8883', MQTT_USERNAME: 'gw', MQTT_PASSWORD: 'pw' });
-    expect(c.mqtt).toEqual({ url: 'mqtts://broker.example:8883', embedded: null, clientId: 'riskgate-ingest', groupCommitMs: 2, username: 'gw', password: 'pw' });
+    expect(c.mqtt).toEqual({ url: 'mqtts://broker.example:8883', embedded: null, clientId: 'riskgate-ingest', groupCommitMs: 2, trace: false, username: 'gw', password: 'pw' });
   });
 
   test('an external broker may share the HTTP port number', () => {
