@@ -4,6 +4,7 @@ import { InfluxDB, type IPoint } from 'influx';
 import { describe, expect, test } from 'vitest';
 import { mulberry32 } from '../../../src/lib/prng.js';
 import { InfluxV1PointWriter } from '../../../src/storage/influx-v1.js';
+import { pointLine } from '../../../src/storage/line-protocol.js';
 import type { Point } from '../../../src/storage/point.js';
 
 type Request = { body: string; method: string; url: string; authorization?: string };
@@ -82,5 +83,25 @@ describe('storage/line-protocol (issue 9)', () => {
     } finally {
       await server.close();
     }
+  });
+
+  test('the field order cached per measurement never leaks into a point with other fields or another order', () => {
+    // The reference: the keys of this very point, sorted.
+    const expected = (fields: Record<string, number | boolean>): string =>
+      `gas,tenant=t1 ${Object.keys(fields)
+        .sort()
+        .map((k) => `${k.replace(/[,= ]/g, '\\$&')}=${String(fields[k])}`)
+        .join(',')} 5`;
+    const shapes: Record<string, number | boolean>[] = [
+      { b: 1, a: 2, c: true },
+      { b: 1, a: 2, c: true },
+      { b: 1, a: 2 }, // a prefix of the cached order
+      { b: 1, a: 2, c: true, d: 9 }, // the cached order and one more
+      { a: 3, b: 4, c: false, d: 1 }, // same keys, other order
+      { 'x y': 1, b: 2, a: 3 },
+      { b: 1, a: 2, c: true },
+      { z: 1 },
+    ];
+    for (let round = 0; round < 3; round++) for (const f of shapes) expect(pointLine('gas', { tenant: 't1' }, f, 5)).toBe(expected(f));
   });
 });
