@@ -119,6 +119,8 @@ export async function startRiskgate(id: 'c' | 'd', opts: { brokerUrl: string; se
   const dataDir = mkdtempSync(join(tmpdir(), `rg-bench-${id}-`));
   const gw = await spawnGateway({
     dataDir,
+    // e.g. RG_BENCH_GATEWAY_NODE_ARGS='--cpu-prof --cpu-prof-dir=/tmp/prof' profiles the gateway through a bench run.
+    nodeArgs: process.env.RG_BENCH_GATEWAY_NODE_ARGS?.split(' ').filter((a) => a !== ''),
     env: {
       MQTT_URL: opts.brokerUrl,
       MQTT_CLIENT_ID: `rg-bench-${id}-${process.pid}`,
@@ -129,6 +131,8 @@ export async function startRiskgate(id: 'c' | 'd', opts: { brokerUrl: string; se
       INGEST_MAX_MESSAGES_PER_DEVICE_PER_S: '1000000',
       // The fleet's devices cross the threshold again and again: counted as flapping, their transitions would be held.
       ALERT_FLAP_FLIPS: '1000000',
+      // e.g. RG_BENCH_GATEWAY_ENV='MQTT_GROUP_COMMIT_MS=0': settings to try on top of these.
+      ...Object.fromEntries((process.env.RG_BENCH_GATEWAY_ENV ?? '').split(' ').filter((kv) => kv.includes('=')).map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)])),
       ...(opts.influxUrl ? { INFLUX_URL: opts.influxUrl, INFLUX_DATABASE: 'riskgate' } : {}),
     },
   });

@@ -36,6 +36,8 @@ export interface SpawnGatewayOptions {
   env: Record<string, string>;
   /** How long to wait for /readyz 200. Default 45 s (tsx compiles the sources on a cold start). */
   readyTimeoutMs?: number;
+  /** Node flags before the script, e.g. `--cpu-prof`. */
+  nodeArgs?: string[];
 }
 
 /**
@@ -45,7 +47,7 @@ export interface SpawnGatewayOptions {
 export async function spawnGateway(opts: SpawnGatewayOptions): Promise<GatewayProcess> {
   const httpPort = await freePort();
   const httpUrl = `http://127.0.0.1:${httpPort}`;
-  const nodeArgs = ['--import', 'tsx', join(REPO_ROOT, 'src/server.ts')];
+  const nodeArgs = [...(opts.nodeArgs ?? []), '--import', 'tsx', join(REPO_ROOT, 'src/server.ts')];
   const [command, args] = existsSync(SETPRIV) ? [SETPRIV, ['--pdeathsig', 'KILL', '--', process.execPath, ...nodeArgs]] : [process.execPath, nodeArgs];
   const proc = spawn(command, args, {
     cwd: REPO_ROOT,
