@@ -60,7 +60,11 @@ export interface WriteBatcherContext {
 
 /** A sealed group of points: one ingest message's worth (at most `maxBatchPoints`). */
 interface PendingRecord {
-  points: Point[];
+  /** Its points, or (a writer with `encode`) undefined and `chunk` holds them in the writer's wire form. */
+  points: Point[] | undefined;
+  chunk?: string;
+  /** How many points it holds. */
+  count: number;
   /** When it was sealed (gateway time), epoch ms. */
   atMs: number;
   /** Spool sequence number and position (0 / undefined without a spool). */
@@ -71,7 +75,11 @@ interface PendingRecord {
 }
 
 interface Batch {
-  points: Point[];
+  /** Its points, or (records encoded at seal) undefined and `chunks` holds them. */
+  points: Point[] | undefined;
+  chunks?: string[];
+  /** How many points it holds. */
+  count: number;
   /** Spool sequence number of its last record (0 without a spool). */
   lastSeq: number;
   /** Where the spool record after its last one starts (for the spool's backlog size). */
@@ -108,6 +116,8 @@ export class WriteBatcher {
   private readonly clock: Clock;
   private readonly random: () => number;
   private readonly spool: Spool | undefined;
+  /** The writer's `encode`, when it has both `encode` and `writeEncoded`. */
+  private readonly encode: ((points: readonly Point[]) => string) | undefined;
 
   /** Points enqueued since the last seal. */
   private open: Point[] = [];
@@ -150,6 +160,8 @@ export class WriteBatcher {
     this.clock = ctx.clock ?? systemClock;
     this.random = ctx.random ?? Math.random;
     this.spool = ctx.spool;
+    const w = ctx.writer;
+    this.encode = w.encode !== undefined && w.writeEncoded !== undefined ? (points) => (w.encode as (p: readonly Point[]) => string).call(w, points) : undefined;
   }
 
   /** Points enqueued and not yet acknowledged by the writer (including the batch in flight and the spool backlog). */
@@ -260,7 +272,11 @@ export class WriteBatcher {
       if (this.records.length === 0 && !this.writing) this.pump();
       return;
     }
-    this.records.push({ points, atMs: now, seq, pos, end });
+    // A writer that can encode gets the record's points in its wire form now (issue 9): the record then holds one
+    // flat string until the batch is written, instead of the point objects — which lived a second or more, long
+    // enough for the garbage collector to copy them twice and promote them. Same bytes, built earlier.
+    if (this.encode !== undefined) this.records.push({ points: undefined, chunk: this.encode(points), count: points.length, atMs: now, seq, pos, end });
+    else this.records.push({ points, count: points.length, atMs: now, seq, pos, end });
     // Counted in either mode: cutFromMemory() takes every record's points off again (an unspooled record sealed while
     // reading back used to be left out here, driving memPoints below zero and delaying the next switch to spool mode).
     this.memPoints += points.length;
@@ -317,23 +333,29 @@ export class WriteBatcher {
   private cutFromMemory(): Batch {
     const head = this.records[0] as PendingRecord;
     const points: Point[] = [];
+    const chunks: string[] = [];
+    let count = 0;
     let lastSeq = 0;
     let lastEnd: SpoolPosition | undefined;
     let unspooled = 0;
     while (this.records.length > 0) {
       const r = this.records[0] as PendingRecord;
-      if (points.length > 0 && points.length + r.points.length > this.opts.maxBatchPoints) break;
+      if (count > 0 && count + r.count > this.opts.maxBatchPoints) break;
       this.records.shift();
-      for (const p of r.points) points.push(p);
+      count += r.count;
+      if (r.points === undefined) chunks.push(r.chunk as string);
+      else for (const p of r.points) points.push(p);
       if (r.seq > 0) {
         lastSeq = r.seq;
         lastEnd = r.end;
       } else if (this.spool) unspooled++;
     }
-    this.memPoints -= points.length;
+    this.memPoints -= count;
     // `unspooled` drops only once the batch is written (onWritten): while it is in flight or retried, a crash still
     // loses it, so `isBackedUp` must stay true (it used to turn false as soon as the batch was cut).
-    return { points, lastSeq, lastEnd, unspooled, firstAtMs: head.atMs, failures: 0, retryAtMs: 0 };
+    // The records are all encoded (the writer encodes) or none are.
+    const encoded = this.encode !== undefined;
+    return { points: encoded ? undefined : points, chunks: encoded ? chunks : undefined, count, lastSeq, lastEnd, unspooled, firstAtMs: head.atMs, failures: 0, retryAtMs: 0 };
   }
 
   /** Spool mode: the next batch from disk; back to memory mode once the reads reach the appends. */
@@ -353,7 +375,7 @@ export class WriteBatcher {
     this.callHook(() => this.hooks.spoolRead?.(points.length));
     const first = records[0] as { atMs: number };
     this.oldestAtMs = first.atMs;
-    return { points, lastSeq: (records[records.length - 1] as { seq: number }).seq, lastEnd: next, unspooled: 0, firstAtMs: first.atMs, failures: 0, retryAtMs: 0 };
+    return { points, count: points.length, lastSeq: (records[records.length - 1] as { seq: number }).seq, lastEnd: next, unspooled: 0, firstAtMs: first.atMs, failures: 0, retryAtMs: 0 };
   }
 
   private write(batch: Batch): void {
@@ -361,7 +383,8 @@ export class WriteBatcher {
     const startedMs = this.clock.now();
     let result: Promise<void>;
     try {
-      result = this.writer.write(batch.points);
+      const w = this.writer;
+      result = batch.points === undefined ? (w.writeEncoded as (chunks: readonly string[]) => Promise<void>).call(w, batch.chunks as string[]) : w.write(batch.points);
     } catch (err) {
       result = Promise.reject(err);
     }
@@ -374,7 +397,7 @@ export class WriteBatcher {
   private onWritten(batch: Batch, startedMs: number): void {
     this.inflight = undefined;
     this.writing = false;
-    const n = batch.points.length;
+    const n = batch.count;
     this.pending -= n;
     this.writtenTotal += n;
     this.unspooled -= batch.unspooled;
@@ -389,7 +412,7 @@ export class WriteBatcher {
     this.writing = false;
     batch.failures++;
     batch.retryAtMs = this.clock.now() + retryDelayMs(batch.failures, this.opts.retry, this.random);
-    this.callHook(() => this.hooks.batchFailed?.(batch.points.length, err, batch.failures));
+    this.callHook(() => this.hooks.batchFailed?.(batch.count, err, batch.failures));
     this.pump();
   }
 

@@ -18,6 +18,14 @@ export interface PointWriter {
   start(): Promise<void>;
   /** Writes one batch; resolves when the backend acknowledged it, rejects when it did not (the caller retries). */
   write(points: readonly Point[]): Promise<void>;
+  /**
+   * Optional, with `writeEncoded`: the points in the writer's wire form (InfluxDB: their line protocol), built when
+   * the batcher seals a record rather than when its batch is written, so the record holds one flat string instead
+   * of the point objects until then (issue 9).
+   */
+  encode?(points: readonly Point[]): string;
+  /** Writes one batch of `encode` results (in order), like `write`. */
+  writeEncoded?(chunks: readonly string[]): Promise<void>;
   /** True when the backend answers (cheap check used by /readyz). */
   ping(): Promise<boolean>;
   stop(): Promise<void>;

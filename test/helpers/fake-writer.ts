@@ -35,3 +35,19 @@ export class FakeWriter implements PointWriter {
     return this.batches.flat();
   }
 }
+
+/**
+ * The same, for a writer that encodes (PointWriter.encode / writeEncoded, as the InfluxDB 1.x writer does): a record's
+ * points become one chunk (JSON here) when the batcher seals it; a batch of chunks is decoded back into `batches`,
+ * so every assertion on `FakeWriter` holds for it too. `encodedWrites` counts the batches that came as chunks.
+ */
+export class EncodingFakeWriter extends FakeWriter {
+  encodedWrites = 0;
+  encode(points: readonly Point[]): string {
+    return JSON.stringify(points);
+  }
+  async writeEncoded(chunks: readonly string[]): Promise<void> {
+    this.encodedWrites++;
+    await this.write(chunks.flatMap((c) => JSON.parse(c) as Point[]));
+  }
+}

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, test, vi } from 'vitest';
 import { WriteBatcher, type WriteBatcherContext, type WriteBatcherHooks } from '../../../src/storage/batcher.js';
 import type { Point } from '../../../src/storage/point.js';
-import { FakeWriter } from '../../helpers/fake-writer.js';
+import { EncodingFakeWriter, FakeWriter } from '../../helpers/fake-writer.js';
 import { encodeRecord, Spool, type SpoolOptions } from '../../../src/storage/spool.js';
 
 const T0 = Date.UTC(2025, 2, 15, 6, 0, 0);
@@ -42,7 +42,11 @@ function segFiles(dir: string): string[] {
   return readdirSync(dir).filter((n) => n.endsWith('.seg'));
 }
 
-describe('storage/batcher with a spool', () => {
+// Every case twice: a writer of point objects, and one that encodes each record when it is sealed (issue 9).
+describe.each([
+  ['points', FakeWriter],
+  ['encoded at seal', EncodingFakeWriter],
+] as const)('storage/batcher with a spool (%s)', (_mode, Writer) => {
   let dir: string;
 
   beforeEach(() => {
@@ -77,7 +81,7 @@ describe('storage/batcher with a spool', () => {
   }
 
   test('memory mode: records are spooled at seal, written from memory, committed and their segments deleted', async () => {
-    const w = new FakeWriter();
+    const w = new Writer();
     const spool = newSpool();
     const read: number[] = [];
     const b = batcher(w, spool, { hooks: { spoolRead: (n) => read.push(n) } });
@@ -98,7 +102,7 @@ describe('storage/batcher with a spool', () => {
   });
 
   test('writer down past maxPendingPoints: spool mode, memory released; on return every point is written once, in order', async () => {
-    const w = new FakeWriter();
+    const w = new Writer();
     w.down = true;
     const spool = newSpool();
     const modes: string[] = [];
@@ -140,7 +144,7 @@ describe('storage/batcher with a spool', () => {
   });
 
   test('points sealed during the read-back are written after the backlog, in order', async () => {
-    const w = new FakeWriter();
+    const w = new Writer();
     w.down = true;
     const spool = newSpool();
     const modes: string[] = [];
@@ -168,7 +172,7 @@ describe('storage/batcher with a spool', () => {
   });
 
   test('stopped with the writer down: the points stay in the spool and a new batcher on the same dir replays them', async () => {
-    const w1 = new FakeWriter();
+    const w1 = new Writer();
     const s1 = newSpool();
     const b1 = batcher(w1, s1);
     for (let m = 0; m < 4; m++) message(b1, m * 3, m * 3 + 3);
@@ -186,7 +190,7 @@ describe('storage/batcher with a spool', () => {
     expect(segFiles(dir).length).toBeGreaterThan(0);
     const attempts = w1.attemptsAtMs.length;
 
-    const w2 = new FakeWriter();
+    const w2 = new Writer();
     const s2 = newSpool();
     const modes: string[] = [];
     const b2 = batcher(w2, s2, { hooks: { modeChanged: (m) => modes.push(m) } });
@@ -209,7 +213,7 @@ describe('storage/batcher with a spool', () => {
   });
 
   test('a crash (no stop) replays everything not committed; duplicates only for records after the checkpoint', async () => {
-    const w1 = new FakeWriter();
+    const w1 = new Writer();
     const s1 = newSpool(); // 8 one-point records per segment: segments go (and the checkpoint moves) as writes commit
     const b1 = batcher(w1, s1);
     for (let m = 0; m < 100; m++) {
@@ -228,7 +232,7 @@ describe('storage/batcher with a spool', () => {
     expect(checkpoint).toBeGreaterThan(80);
     expect(checkpoint).toBeLessThanOrEqual(100);
 
-    const w2 = new FakeWriter();
+    const w2 = new Writer();
     const s2 = newSpool();
     const b2 = batcher(w2, s2);
     expect(b2.recovery).toMatchObject({ records: 150 - checkpoint, points: 150 - checkpoint, tornRecords: 0 });
@@ -246,7 +250,7 @@ describe('storage/batcher with a spool', () => {
   });
 
   test('a crash with a torn last record loses only that record', async () => {
-    const w1 = new FakeWriter();
+    const w1 = new Writer();
     w1.down = true;
     const s1 = newSpool({ segmentBytes: 1024 * 1024 });
     const b1 = batcher(w1, s1);
@@ -256,7 +260,7 @@ describe('storage/batcher with a spool', () => {
     const path = join(dir, seg!);
     truncateSync(path, statSync(path).size - 5);
 
-    const w2 = new FakeWriter();
+    const w2 = new Writer();
     const b2 = batcher(w2, newSpool());
     expect(b2.recovery).toMatchObject({ records: 9, points: 18, tornRecords: 1 });
     await settle(b2.flush());
@@ -265,7 +269,7 @@ describe('storage/batcher with a spool', () => {
   });
 
   test('a failed spool append keeps the record in memory: isBackedUp until it is written, spoolFailed called', async () => {
-    const w = new FakeWriter();
+    const w = new Writer();
     w.down = true;
     const spool = newSpool();
     const append = spool.append.bind(spool);
@@ -302,7 +306,7 @@ describe('storage/batcher with a spool', () => {
   });
 
   test('a failed spool append while reading back: every point is still written exactly once and memory accounting returns to zero', async () => {
-    const w = new FakeWriter();
+    const w = new Writer();
     w.down = true;
     const spool = newSpool();
     const append = spool.append.bind(spool);
@@ -350,7 +354,7 @@ describe('storage/batcher with a spool', () => {
   });
 
   test('lagMs grows while the writer is down (in memory and in spool mode) and drops to 0 once written', async () => {
-    const w = new FakeWriter();
+    const w = new Writer();
     w.down = true;
     const b = batcher(w, newSpool());
     expect(b.lagMs).toBe(0);
@@ -369,7 +373,7 @@ describe('storage/batcher with a spool', () => {
   });
 
   test('lagMs after a restart counts from when the replayed points were first received', async () => {
-    const w1 = new FakeWriter();
+    const w1 = new Writer();
     w1.down = true;
     const b1 = batcher(w1, newSpool());
     message(b1, 0, 3);
@@ -378,7 +382,7 @@ describe('storage/batcher with a spool', () => {
     await stopped;
     await vi.advanceTimersByTimeAsync(9000);
 
-    const w2 = new FakeWriter();
+    const w2 = new Writer();
     w2.down = true;
     const b2 = batcher(w2, newSpool());
     expect(b2.recovery).toMatchObject({ points: 3 });
@@ -391,7 +395,7 @@ describe('storage/batcher with a spool', () => {
   });
 
   test('isBackedUp follows the spool filling up and draining', async () => {
-    const w = new FakeWriter();
+    const w = new Writer();
     w.down = true;
     const b = batcher(w, newSpool({ maxBytes: REC1 * 20, segmentBytes: REC1 * 4 }));
     for (let m = 0; m < 19; m++) message(b, m, m + 1);
@@ -406,7 +410,7 @@ describe('storage/batcher with a spool', () => {
   });
 
   test('isBackedUp clears once everything is written even when maxBytes is below segmentBytes', async () => {
-    const w = new FakeWriter();
+    const w = new Writer();
     w.down = true;
     const spool = newSpool({ maxBytes: REC1 * 5, segmentBytes: 1024 * 1024 });
     const b = batcher(w, spool);
@@ -424,7 +428,7 @@ describe('storage/batcher with a spool', () => {
   });
 
   test('a throwing modeChanged hook does not break start() with a backlog', async () => {
-    const w1 = new FakeWriter();
+    const w1 = new Writer();
     w1.down = true;
     const b1 = batcher(w1, newSpool());
     message(b1, 0, 4);
@@ -432,7 +436,7 @@ describe('storage/batcher with a spool', () => {
     await vi.advanceTimersByTimeAsync(1000);
     await stopped;
 
-    const w2 = new FakeWriter();
+    const w2 = new Writer();
     const hooks: WriteBatcherHooks = {
       modeChanged: () => {
         throw new Error('log exploded');
@@ -443,5 +447,60 @@ describe('storage/batcher with a spool', () => {
     expect(w2.written).toEqual(points(0, 4));
     await b2.stop();
     expect(existsSync(join(dir, 'checkpoint.json'))).toBe(true);
+  });
+});
+
+describe('storage/batcher with a writer that encodes (issue 9)', () => {
+  let dir: string;
+  beforeEach(() => {
+    vi.useFakeTimers({ now: T0 });
+    dir = mkdtempSync(join(tmpdir(), 'riskgate-batcher-encode-'));
+  });
+  afterEach(() => {
+    vi.useRealTimers();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  test('each record is encoded once when sealed and written as chunks; what comes back from the spool is written as points', async () => {
+    const w = new EncodingFakeWriter();
+    const encoded: number[] = [];
+    const encode = w.encode.bind(w);
+    w.encode = (ps) => {
+      encoded.push(ps.length);
+      return encode(ps);
+    };
+    const asPoints = vi.spyOn(w, 'write');
+    const b = new WriteBatcher({
+      writer: w,
+      spool: new Spool({ dir, fsync: 'never', segmentBytes: REC1 * 8 }),
+      random: () => 0.5,
+      options: { maxBatchPoints: 10, maxPendingPoints: 30, flushIntervalMs: 100, stopTimeoutMs: 1000, retry: { initialDelayMs: 50, maxDelayMs: 200 } },
+    });
+    b.start();
+    const message = (from: number, to: number): void => {
+      for (let i = from; i < to; i++) b.enqueue(point(i));
+      b.seal();
+    };
+    for (let m = 0; m < 5; m++) message(m * 2, m * 2 + 2);
+    expect(encoded).toEqual([2, 2, 2, 2, 2]); // at seal, before any write
+    await settle(b.flush());
+    expect(w.encodedWrites).toBe(1);
+    expect(w.written).toEqual(points(0, 10));
+
+    // The writer down past maxPendingPoints: the batcher reads the backlog back from disk, as points.
+    w.down = true;
+    for (let m = 5; m < 40; m++) {
+      message(m * 2, m * 2 + 2);
+      await vi.advanceTimersByTimeAsync(13);
+    }
+    expect(b.mode).toBe('spool');
+    w.down = false;
+    const chunkWritesBefore = w.encodedWrites;
+    await settle(b.flush());
+    expect(w.written).toEqual(points(0, 80));
+    expect(w.encodedWrites - chunkWritesBefore).toBeLessThanOrEqual(1); // at most the batch in flight at the switch
+    expect(asPoints.mock.calls.length - w.encodedWrites).toBeGreaterThan(0); // read-back batches came as points
+    expect(b.pendingPoints).toBe(0);
+    await b.stop();
   });
 });

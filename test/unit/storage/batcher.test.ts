@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, test, vi } from 'vitest';
 import { DEFAULT_BATCHER_OPTIONS, retryDelayMs, WriteBatcher, type WriteBatcherContext } from '../../../src/storage/batcher.js';
 import type { Point } from '../../../src/storage/point.js';
-import { FakeWriter } from '../../helpers/fake-writer.js';
+import { EncodingFakeWriter, FakeWriter } from '../../helpers/fake-writer.js';
 
 function point(i: number): Point {
   return { measurement: 'gas', tags: { tenant: 't1', device: `d${i % 3}` }, fields: { concentration_lel: i }, timeMs: 1_700_000_000_000 + i };
@@ -24,7 +24,11 @@ async function settle(p: Promise<void>): Promise<void> {
   expect(done).toBe(true);
 }
 
-describe('storage/batcher', () => {
+// Every case twice: a writer of point objects, and one that encodes each record when it is sealed (issue 9).
+describe.each([
+  ['points', FakeWriter],
+  ['encoded at seal', EncodingFakeWriter],
+] as const)('storage/batcher (%s)', (_mode, Writer) => {
   beforeEach(() => {
     vi.useFakeTimers({ now: Date.UTC(2025, 2, 15, 6, 0, 0) });
   });
@@ -43,7 +47,7 @@ describe('storage/batcher', () => {
   });
 
   test('a full batch is written at once, without waiting for the interval', async () => {
-    const w = new FakeWriter();
+    const w = new Writer();
     const b = batcher(w, { options: { maxBatchPoints: 3 } });
     for (let i = 0; i < 7; i++) b.enqueue(point(i));
     await vi.advanceTimersByTimeAsync(0);
@@ -52,7 +56,7 @@ describe('storage/batcher', () => {
   });
 
   test('a partial batch is written flushIntervalMs after its first point', async () => {
-    const w = new FakeWriter();
+    const w = new Writer();
     const b = batcher(w, { options: { flushIntervalMs: 1000 } });
     b.enqueue(point(0));
     await vi.advanceTimersByTimeAsync(600);
@@ -65,7 +69,7 @@ describe('storage/batcher', () => {
   });
 
   test('order is kept across a failing-then-succeeding writer and nothing is dropped', async () => {
-    const w = new FakeWriter();
+    const w = new Writer();
     const failed: number[] = [];
     const b = batcher(w, {
       options: { maxBatchPoints: 4, flushIntervalMs: 50 },
@@ -86,7 +90,7 @@ describe('storage/batcher', () => {
   });
 
   test('the retry delay grows exponentially up to maxDelayMs', async () => {
-    const w = new FakeWriter();
+    const w = new Writer();
     w.down = true;
     const b = batcher(w, { options: { retry: { initialDelayMs: 100, factor: 2, maxDelayMs: 1000 } } });
     b.enqueue(point(0));
@@ -107,7 +111,7 @@ describe('storage/batcher', () => {
   });
 
   test('while the store is down points accumulate, isBackedUp turns true, and all are written later', async () => {
-    const w = new FakeWriter();
+    const w = new Writer();
     w.down = true;
     const b = batcher(w, { options: { maxBatchPoints: 100, maxPendingPoints: 1000 } });
     for (let i = 0; i < 1001; i++) b.enqueue(point(i));
@@ -121,7 +125,7 @@ describe('storage/batcher', () => {
   });
 
   test('a failed batch is retried unchanged while later points form new batches', async () => {
-    const w = new FakeWriter();
+    const w = new Writer();
     w.failuresLeft = 1;
     const b = batcher(w, { options: { maxBatchPoints: 5 } });
     b.enqueue(point(0));
@@ -133,7 +137,7 @@ describe('storage/batcher', () => {
   });
 
   test('only one write is in flight at a time', async () => {
-    const w = new FakeWriter();
+    const w = new Writer();
     w.latencyMs = 300;
     const b = batcher(w, { options: { maxBatchPoints: 2 } });
     for (let i = 0; i < 9; i++) b.enqueue(point(i));
@@ -143,7 +147,7 @@ describe('storage/batcher', () => {
   });
 
   test('stop writes everything pending without waiting for the interval', async () => {
-    const w = new FakeWriter();
+    const w = new Writer();
     const b = batcher(w, { options: { flushIntervalMs: 60_000 } });
     for (let i = 0; i < 5; i++) b.enqueue(point(i));
     const t0 = Date.now();
@@ -153,7 +157,7 @@ describe('storage/batcher', () => {
   });
 
   test('stop gives up after stopTimeoutMs and keeps the rest counted as pending', async () => {
-    const w = new FakeWriter();
+    const w = new Writer();
     w.down = true;
     const b = batcher(w, { options: { stopTimeoutMs: 2000 } });
     b.enqueue(point(0));
@@ -167,7 +171,7 @@ describe('storage/batcher', () => {
   });
 
   test('batchWritten reports size and duration; a throwing hook does not stall the queue', async () => {
-    const w = new FakeWriter();
+    const w = new Writer();
     w.latencyMs = 25;
     const seen: [number, number][] = [];
     const b = batcher(w, {

@@ -104,4 +104,27 @@ describe('storage/line-protocol (issue 9)', () => {
     ];
     for (let round = 0; round < 3; round++) for (const f of shapes) expect(pointLine('gas', { tenant: 't1' }, f, 5)).toBe(expected(f));
   });
+
+  test('points encoded when their record is sealed and sent as chunks make the body write() makes of them', async () => {
+    const server = await recorder();
+    try {
+      const direct = new InfluxV1PointWriter({ url: `http://127.0.0.1:${server.port}`, database: 'direct', createDatabase: false });
+      const chunked = new InfluxV1PointWriter({ url: `http://127.0.0.1:${server.port}`, database: 'chunked', createDatabase: false });
+      await direct.start();
+      await chunked.start();
+      const rand = mulberry32(7);
+      for (let batch = 0; batch < 100; batch++) {
+        // A batch of a few records, as the batcher cuts it; some records hold nothing writable (an empty chunk).
+        const records = Array.from({ length: 1 + Math.floor(rand() * 4) }, () => Array.from({ length: Math.floor(rand() * 6) }, () => randomPoint(rand)));
+        await direct.write(records.flat());
+        await chunked.writeEncoded(records.map((r) => chunked.encode(r)));
+      }
+      const a = server.sent.get('direct') ?? [];
+      const b = server.sent.get('chunked') ?? [];
+      expect(a.length).toBeGreaterThan(50);
+      expect(b.map((r) => r.body)).toEqual(a.map((r) => r.body));
+    } finally {
+      await server.close();
+    }
+  });
 });
