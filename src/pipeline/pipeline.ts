@@ -134,7 +134,7 @@ export class Pipeline {
     }
     const t = parseTopic(topic);
     if (!t.ok) return this.reject('bad_topic', t.reason, info);
-    this.ctx.metrics.mqttMessages.inc({ channel: t.topic.channel });
+    this.ctx.metrics.mqttMessages.tally(t.topic.channel);
     return this.ingestDevicePayload(t.topic.tenant, t.topic.kind, t.topic.deviceId, t.topic.channel, payload, info, opts);
   }
 
@@ -224,7 +224,7 @@ export class Pipeline {
       if (opts.historical === true || v.fields.backfill === true) reading.historical = true;
       if (accepted === 0 && opts.deferCommit === true) for (const sink of this.ctx.sinks) sink.holdCommit?.();
       for (const sink of this.ctx.sinks) sink.accept(reading, device);
-      this.ctx.metrics.readingsAccepted.inc({ kind: device.kind });
+      this.ctx.metrics.readingsAccepted.tally(device.kind);
       accepted++;
     }
     if (accepted > 0) {
