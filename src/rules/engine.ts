@@ -165,7 +165,10 @@ export class RuleEngine implements ReadingSink {
 
   /** Swaps the rule set (hot reload); state of rules that still exist is kept, that of removed rules dropped. */
   setRules(rules: RuleSet): void {
+    const removed = [...this.rules.byId.keys()].filter((id) => !rules.byId.has(id));
     this.rules = rules;
+    // Their rows go too: a slot in its initial state is never written, so an old row would outlive a re-added rule.
+    if (removed.length > 0) this.store?.forget(removed);
     for (const dr of this.devices.values()) {
       // Every device is resolved again on its next reading or tick (`ruleSet` no longer matches); removed rules' state goes now.
       const keep = loose(dr);

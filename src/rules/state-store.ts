@@ -79,7 +79,11 @@ export class RuleStateStore {
     this.db = db;
   }
 
-  /** Migrates and reads everything; rows of rules `evaluatorOf` does not know (removed rules) are skipped. */
+  /**
+   * Migrates and reads everything. Rows of rules `evaluatorOf` does not know (removed rules) are deleted: a slot is
+   * not written while it holds its rule's initial state (see `writeSome`), so a row left behind would come back as
+   * the state of a rule added again later.
+   */
   load(evaluatorOf: (ruleId: string) => RuleEvaluator | undefined): RestoredRuleState {
     migrate(this.db, 'rules', MIGRATIONS);
     const devices = (this.db.prepare('SELECT tenant, device_id, last_ts FROM rule_device_ts').all() as { tenant: string; device_id: string; last_ts: number }[]).map((r) => ({
@@ -89,16 +93,30 @@ export class RuleStateStore {
     }));
     const rows = this.db.prepare('SELECT key, rule_id, state, firing, last_ts FROM rule_state').all() as { key: string; rule_id: string; state: string; firing: number; last_ts: number }[];
     const slots: RestoredRuleState['slots'] = [];
+    const removed = new Set<string>();
     for (const r of rows) {
       const evaluator = evaluatorOf(r.rule_id);
-      if (!evaluator) continue;
+      if (!evaluator) {
+        removed.add(r.rule_id);
+        continue;
+      }
       const [tenant, deviceId] = r.key.split('\u0000') as [string, string];
       const state = JSON.parse(r.state) as unknown;
       const firing = r.firing === 1;
       const flags = SLOT_EXISTS | (firing ? SLOT_FIRING | SLOT_WRITTEN_FIRING : 0);
       slots.push({ tenant, deviceId, ruleId: r.rule_id, lastTs: r.last_ts, slot: { state, flags, written: snapshot(durableOf(evaluator, state)) } });
     }
+    this.forget(removed);
     return { devices, slots };
+  }
+
+  /** Deletes every row of these rules (removed from the rule set). */
+  forget(ruleIds: Iterable<string>): void {
+    if (!this.db.open) return;
+    const del = this.db.prepare('DELETE FROM rule_state WHERE rule_id = ?');
+    this.db.transaction(() => {
+      for (const id of ruleIds) del.run(id);
+    })();
   }
 
   /** Writes, in one transaction, each device's newest time when it moved and each dirty slot whose durable state changed. */
@@ -120,10 +138,19 @@ export class RuleStateStore {
     const upsertTs = this.db.prepare(
       'INSERT INTO rule_device_ts (tenant, device_id, last_ts, updated_at) VALUES (?, ?, ?, ?) ON CONFLICT (tenant, device_id) DO UPDATE SET last_ts = excluded.last_ts, updated_at = excluded.updated_at',
     );
-    /** Writes the slot when what a restart needs of it changed; returns its new snapshot (or the old one). */
-    const writeSlot = (d: DeviceSlots, ruleId: string, state: unknown, flags: number, written: Snapshot | undefined, evaluator: RuleEvaluator | undefined): Snapshot => {
+    /**
+     * Writes the slot when what a restart needs of it changed; returns its new snapshot (or the old one). `rule`
+     * (aligned slots only): a slot never written, not firing and holding its rule's initial durable state is not
+     * written either — no row restores exactly that (issue 9: the first reading of each device wrote a row for
+     * every one of its rules, ten of them for most kinds, nearly all in their initial state).
+     */
+    const writeSlot = (d: DeviceSlots, ruleId: string, state: unknown, flags: number, written: Snapshot | undefined, evaluator: RuleEvaluator | undefined, rule?: object): Snapshot => {
       const durable = durableOf(evaluator, state);
       const firing = (flags & SLOT_FIRING) !== 0;
+      if (written === undefined && !firing && rule !== undefined && evaluator !== undefined) {
+        const initial = initialSnapshot(rule, evaluator);
+        if (isNested(durable) ? typeof initial === 'string' && JSON.stringify(durable) === initial : unchanged(durable, initial)) return initial;
+      }
       const sameFiring = written !== undefined && ((flags & SLOT_WRITTEN_FIRING) !== 0) === firing;
       let json: string | undefined;
       let next: Snapshot;
@@ -158,7 +185,8 @@ export class RuleStateStore {
         for (let i = 0; i < d.flags.length; i++) {
           const flags = d.flags[i] as number;
           if (!(flags & SLOT_DIRTY)) continue;
-          d.written[i] = writeSlot(d, (d.rules[i] as { id: string }).id, d.states[i], flags, d.written[i], d.evaluators[i]);
+          const rule = d.rules[i] as { id: string };
+          d.written[i] = writeSlot(d, rule.id, d.states[i], flags, d.written[i], d.evaluators[i], rule);
           d.flags[i] = cleaned(flags);
         }
         if (d.other) {
@@ -173,6 +201,18 @@ export class RuleStateStore {
     })();
     return done;
   }
+}
+
+/** Per rule (its resolved object), the snapshot of its initial durable state without a resumed alert. */
+const initialSnapshots = new WeakMap<object, Snapshot>();
+
+function initialSnapshot(rule: object, evaluator: RuleEvaluator): Snapshot {
+  let snap = initialSnapshots.get(rule);
+  if (snap === undefined) {
+    snap = snapshot(durableOf(evaluator, evaluator.initialState(rule as never)));
+    initialSnapshots.set(rule, snap);
+  }
+  return snap;
 }
 
 function durableOf(evaluator: RuleEvaluator | undefined, state: unknown): unknown {
