@@ -42,21 +42,27 @@ function segFiles(dir: string): string[] {
   return readdirSync(dir).filter((n) => n.endsWith('.seg'));
 }
 
+/** Fake timers from T0 and a fresh temp dir for each test (handed to `use`), both undone after it. */
+function withFakeTimersAndDir(use: (dir: string) => void): void {
+  let dir = '';
+  beforeEach(() => {
+    vi.useFakeTimers({ now: T0 });
+    dir = mkdtempSync(join(tmpdir(), 'riskgate-batcher-spool-'));
+    use(dir);
+  });
+  afterEach(() => {
+    vi.useRealTimers();
+    rmSync(dir, { recursive: true, force: true });
+  });
+}
+
 // Every case twice: a writer of point objects, and one that encodes each record when it is sealed (issue 9).
 describe.each([
   ['points', FakeWriter],
   ['encoded at seal', EncodingFakeWriter],
 ] as const)('storage/batcher with a spool (%s)', (_mode, Writer) => {
   let dir: string;
-
-  beforeEach(() => {
-    vi.useFakeTimers({ now: T0 });
-    dir = mkdtempSync(join(tmpdir(), 'riskgate-batcher-spool-'));
-  });
-  afterEach(() => {
-    vi.useRealTimers();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  withFakeTimersAndDir((d) => (dir = d));
 
   function newSpool(opts: Partial<SpoolOptions> = {}): Spool {
     return new Spool({ dir, fsync: 'never', segmentBytes: REC1 * 8, ...opts });
@@ -452,14 +458,7 @@ describe.each([
 
 describe('storage/batcher with a writer that encodes (issue 9)', () => {
   let dir: string;
-  beforeEach(() => {
-    vi.useFakeTimers({ now: T0 });
-    dir = mkdtempSync(join(tmpdir(), 'riskgate-batcher-encode-'));
-  });
-  afterEach(() => {
-    vi.useRealTimers();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  withFakeTimersAndDir((d) => (dir = d));
 
   test('each record is encoded once when sealed and written as chunks; what comes back from the spool is written as points', async () => {
     const w = new EncodingFakeWriter();
