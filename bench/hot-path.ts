@@ -7,6 +7,7 @@
 //
 //   node --import tsx bench/hot-path.ts [--devices 20000] [--messages 200000] [--repeat 3] [--variants full,no-rules]
 //        [--store influx|discard|sqlite] [--alert-every 200] [--profile out.cpuprofile] [--json out.json]
+//        [--chunk 256] [--gap-ms 0] [--gap sleep|spin]
 //
 // `--store influx` (default): the real InfluxDB 1.x writer (src/storage/influx-v1.ts: line protocol, HTTP) against a
 // stand-in InfluxDB in a child process that answers every write with 204 — its CPU is not ours, as influxd's is not;
@@ -14,6 +15,12 @@
 //
 // `--profile` records a CPU profile of the measured loops only (node:inspector); `node --cpu-prof` profiles the whole
 // process, setup included. Summarise either with bench/profile-summary.ts. Never a pass/fail: figures only.
+//
+// `--chunk N` messages make one group commit (default 256, back to back: warm caches); `--gap-ms M` sleeps M ms
+// between groups instead of yielding, as the real process sleeps between socket reads while the publisher, the broker
+// and the store run (e.g. `--chunk 10 --gap-ms 2` is ~5000 msg/s in groups of 10). The difference between the two is
+// what a wake-up costs on this machine (docs/performance.md, "Wake-ups"). `--gap spin` spends the gap spinning
+// instead (left out of the figures): the process never sleeps, yet its caches go cold all the same.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
@@ -311,8 +318,26 @@ export interface RunResult {
 
 const yieldToLoop = (): Promise<void> => new Promise((r) => setImmediate(r));
 
-/** Messages between yields to the event loop (mqtt.js hands over what one socket read holds, then timers run): one group commit. */
-const CHUNK = 256;
+/** Messages between yields to the event loop (mqtt.js hands over what one socket read holds, then timers run): one group commit (`--chunk`). */
+let CHUNK = 256;
+/** Sleep between groups, ms (`--gap-ms`; 0: yield only). */
+let GAP_MS = 0;
+/** `--gap spin`: spend the gap spinning on the CPU instead of sleeping (its CPU time is left out of the figures). */
+let SPIN = false;
+/** CPU time spent spinning in gaps since the last reset, µs. */
+let spunUs = 0;
+function spin(ms: number): void {
+  const c0 = process.cpuUsage();
+  const end = performance.now() + ms;
+  while (performance.now() < end);
+  const c = process.cpuUsage(c0);
+  spunUs += c.user + c.system;
+}
+const betweenGroups = async (): Promise<void> => {
+  if (GAP_MS > 0 && !SPIN) return new Promise<void>((r) => setTimeout(r, GAP_MS));
+  if (GAP_MS > 0) spin(GAP_MS);
+  return yieldToLoop();
+};
 const GROUPED = { deferCommit: true } as const;
 
 async function counterTotal(metrics: Metrics, name: 'readingsAccepted' | 'readingsRejected'): Promise<number> {
@@ -329,11 +354,12 @@ export async function runVariant(variant: Variant, fleet: BenchFleet, rules: Rul
     let keep = 0;
     for (let i = 0; i < nWarm; i++) keep += JSON.parse((all.payloads[i] as Buffer).toString('utf8')).seq as number;
     await o.session?.post('Profiler.start');
+    spunUs = 0;
     const cpu0 = process.cpuUsage();
     const t0 = performance.now();
     for (let i = nWarm; i < all.payloads.length; i++) {
       keep += JSON.parse((all.payloads[i] as Buffer).toString('utf8')).seq as number;
-      if ((i & (CHUNK - 1)) === 0) await yieldToLoop();
+      if (i % CHUNK === 0) await betweenGroups();
     }
     const r = finish(variant, n, cpu0, t0, { accepted: keep > 0 ? n : 0, rejected: 0, alertEvents: 0 });
     await stopProfile(o.session);
@@ -350,7 +376,7 @@ export async function runVariant(variant: Variant, fleet: BenchFleet, rules: Rul
     // Warm-up: every rule slot and bucket created, the JIT warm; then settle what it left behind.
     for (let i = 0; i < nWarm; i++) {
       gw.pipeline.ingestMqtt(all.topics[i] as string, all.payloads[i] as Buffer);
-      if ((i & (CHUNK - 1)) === 0) await yieldToLoop();
+      if ((i & 255) === 0) await yieldToLoop();
     }
     await gw.batcher.flush();
     gw.rules.persist();
@@ -358,14 +384,15 @@ export async function runVariant(variant: Variant, fleet: BenchFleet, rules: Rul
     const rej0 = await counterTotal(gw.metrics, 'readingsRejected');
     const ev0 = gw.streamed.events;
     await o.session?.post('Profiler.start');
+    spunUs = 0;
     const cpu0 = process.cpuUsage();
     const t0 = performance.now();
     // As MqttIngest does: the messages of one socket read are one group commit (one spool record, acks after it).
     for (let i = nWarm; i < all.payloads.length; i++) {
       gw.pipeline.ingestMqtt(all.topics[i] as string, all.payloads[i] as Buffer, GROUPED);
-      if ((i & (CHUNK - 1)) === 0) {
+      if (i % CHUNK === 0) {
         gw.pipeline.commit();
-        await yieldToLoop();
+        await betweenGroups();
       }
     }
     gw.pipeline.commit();
@@ -389,7 +416,9 @@ function finish(variant: Variant, n: number, cpu0: NodeJS.CpuUsage, t0: number, 
   return result(variant, n, process.cpuUsage(cpu0), performance.now() - t0, counts);
 }
 
-function result(variant: Variant, n: number, cpu: NodeJS.CpuUsage, wallMs: number, counts: { accepted: number; rejected: number; alertEvents: number }): RunResult {
+function result(variant: Variant, n: number, cpuAll: NodeJS.CpuUsage, wallMs: number, counts: { accepted: number; rejected: number; alertEvents: number }): RunResult {
+  // Spinning in the gaps is the bench's, not the gateway's (it spins in user mode).
+  const cpu = { user: Math.max(0, cpuAll.user - spunUs), system: cpuAll.system };
   return {
     variant,
     messages: n,
@@ -420,8 +449,17 @@ async function main(): Promise<void> {
       store: { type: 'string', default: 'influx' },
       profile: { type: 'string' },
       json: { type: 'string' },
+      chunk: { type: 'string', default: '256' },
+      'gap-ms': { type: 'string', default: '0' },
+      gap: { type: 'string', default: 'sleep' },
     },
   });
+  CHUNK = Number(values.chunk);
+  GAP_MS = Number(values['gap-ms']);
+  if (!Number.isInteger(CHUNK) || CHUNK < 1) throw new Error(`--chunk must be a positive integer, not ${values.chunk}`);
+  if (!Number.isFinite(GAP_MS) || GAP_MS < 0) throw new Error(`--gap-ms must be a number ≥ 0, not ${values['gap-ms']}`);
+  if (values.gap !== 'sleep' && values.gap !== 'spin') throw new Error(`--gap must be sleep or spin, not ${values.gap}`);
+  SPIN = values.gap === 'spin';
   const nDevices = Number(values.devices);
   const nMessages = Number(values.messages);
   const repeat = Number(values.repeat);
@@ -443,7 +481,7 @@ async function main(): Promise<void> {
   const kinds: Record<string, number> = {};
   for (const d of fleet.devices) kinds[d.kind] = (kinds[d.kind] ?? 0) + 1;
   const bytes = measured.reduce((s, r) => s + r.data.reduce((t, x) => t + x.length, 0), 0) / nMessages + 40;
-  console.log(`hot path: ${nDevices} devices (${Object.entries(kinds).map(([k, n]) => `${k} ${n}`).join(', ')}), ${nMessages} messages of ~${Math.round(bytes)} bytes, ${rules.rules.byId.size} rules, store ${values.store}; setup ${Math.round(performance.now() - tSetup)} ms; node ${process.version}`);
+  console.log(`hot path: ${nDevices} devices (${Object.entries(kinds).map(([k, n]) => `${k} ${n}`).join(', ')}), ${nMessages} messages of ~${Math.round(bytes)} bytes, ${rules.rules.byId.size} rules, store ${values.store}; groups of ${CHUNK}${GAP_MS > 0 ? ` ${GAP_MS} ms apart (${SPIN ? 'spinning' : 'sleeping'})` : ' back to back'}; setup ${Math.round(performance.now() - tSetup)} ms; node ${process.version}`);
 
   let session: Session | undefined;
   if (values.profile) {

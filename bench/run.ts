@@ -126,7 +126,9 @@ try {
     // A fresh Mosquitto and influxd for each system: the same conditions for all, none paying for the data (and
     // influxd's compactions) of the systems before it.
     log(`bench: (${id}) starting Mosquitto and influxd`);
-    mosquitto = await startMosquitto();
+    // e.g. RG_BENCH_MOSQUITTO_CONF='max_inflight_messages 0': lines added to the brokers' mosquitto.conf (';' between).
+    const brokerLines = (process.env.RG_BENCH_MOSQUITTO_CONF ?? '').split(';').map((l) => l.trim()).filter((l) => l !== '');
+    mosquitto = await startMosquitto(brokerLines.length > 0 ? { extraConfig: { lines: brokerLines } } : {});
     influxd = await startInfluxd();
     const side = { broker: findChildPid('mosquitto'), influxd: findInfluxdPid(influxd.port) };
     const client = await mqtt.connectAsync(mosquitto.url, { clientId: `rg-bench-pub-${process.pid}`, clean: true, reconnectPeriod: 0 });

@@ -5,7 +5,7 @@ import { summarize, type LatencySummary } from '../../src/loadtest/percentiles.j
 import type { PlannedMessage } from '../../src/loadtest/planned-message.js';
 import { newPublishProgress, publishPlanned, wallNow, type PublishProgress } from '../../src/loadtest/publisher.js';
 import type { Consumer } from './consumers.js';
-import { cpuSeconds } from './proc-stat.js';
+import { cpuSeconds, mainThreadWakeUps } from './proc-stat.js';
 import type { CityReplay } from './replay.js';
 
 // One system's measurement, the same for every system (bench/run.ts header has the method):
@@ -46,6 +46,8 @@ export interface CpuPerReading {
   cpu_us_per_reading: number | null;
   broker_cpu_us_per_reading: number | null;
   influxd_cpu_us_per_reading: number | null;
+  /** Wake-ups of the consumer's main thread per reading (voluntary context switches; absent in older results). */
+  wake_ups_per_reading?: number | null;
 }
 
 export interface StepResult extends CpuPerReading {
@@ -136,8 +138,9 @@ export async function measureSystem(c: Consumer, client: MqttClient, replay: Cit
     return false;
   };
   /** CPU seconds of the consumer, the broker and influxd now. */
-  const cpuNow = (): { own?: number; broker?: number; influxd?: number } => ({
+  const cpuNow = (): { own?: number; wakeUps?: number; broker?: number; influxd?: number } => ({
     own: cpuSeconds(c.pid),
+    wakeUps: mainThreadWakeUps(c.pid),
     broker: side.broker === undefined ? undefined : cpuSeconds(side.broker),
     influxd: side.influxd === undefined ? undefined : cpuSeconds(side.influxd),
   });
@@ -147,6 +150,7 @@ export async function measureSystem(c: Consumer, client: MqttClient, replay: Cit
       cpu_us_per_reading: perReadingUs(to.own, from.own, readings),
       broker_cpu_us_per_reading: perReadingUs(to.broker, from.broker, readings),
       influxd_cpu_us_per_reading: perReadingUs(to.influxd, from.influxd, readings),
+      wake_ups_per_reading: to.wakeUps !== undefined && from.wakeUps !== undefined && readings > 0 ? Math.round(((to.wakeUps - from.wakeUps) / readings) * 1000) / 1000 : null,
     };
   };
   /** A phase at a steady rate: CPU per reading up to when it has caught up, latency of what it observed meanwhile. */
@@ -186,7 +190,7 @@ export async function measureSystem(c: Consumer, client: MqttClient, replay: Cit
     const l = phase.latency_ms;
     log(
       `  ${fraction === null ? 'CPU phase' : `latency ${Math.round(fraction * 100)} % S`} @${phase.offered_per_s}/s: published ${phase.published_per_s}/s, ${l.count} ${c.latencyKind} samples, ` +
-        `p50 ${l.p50?.toFixed(1)} p99 ${l.p99?.toFixed(1)} ms, CPU ${phase.cpu_us_per_reading} µs/reading${caughtUp ? '' : ' — did not catch up'}`,
+        `p50 ${l.p50?.toFixed(1)} p99 ${l.p99?.toFixed(1)} ms, CPU ${phase.cpu_us_per_reading} µs and ${phase.wake_ups_per_reading ?? '—'} wake-ups a reading${caughtUp ? '' : ' — did not catch up'}`,
     );
     return phase;
   };

@@ -31,3 +31,17 @@ export function cpuSeconds(pid: number): number | undefined {
     return undefined;
   }
 }
+
+/**
+ * Times the process's main thread has gone to sleep and been woken since it started: `voluntary_ctxt_switches` of
+ * /proc/<pid>/status (the thread group leader's). Each is one wake-up of its event loop (an epoll_wait that blocked);
+ * undefined when the process is gone (or not on Linux).
+ */
+export function mainThreadWakeUps(pid: number): number | undefined {
+  try {
+    const m = /^voluntary_ctxt_switches:\s+(\d+)$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Number(m[1]) : undefined;
+  } catch {
+    return undefined;
+  }
+}

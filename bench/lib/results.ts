@@ -73,15 +73,16 @@ export function formatBenchTables(r: BenchResults): string {
       ),
     ]),
     '',
-    `CPU time per reading (µs, /proc/<pid>/stat utime+stime, phase start → caught up) at ${s.cpuRatePerS} msg/s${common === undefined ? '' : `, and at ${common} msg/s (the highest step every system kept)`}`,
+    `CPU time per reading (µs, /proc/<pid>/stat utime+stime, phase start → caught up) and wake-ups of the consumer's main thread per reading (voluntary context switches) at ${s.cpuRatePerS} msg/s${common === undefined ? '' : `, and at ${common} msg/s (the highest step every system kept)`}`,
     formatColumns([
-      ['system', `@${s.cpuRatePerS}/s`, '÷(a)', '÷(b)', '÷(n)', `@${common ?? '—'}/s`, 'Mosquitto µs', 'influxd µs', 'caught up'],
+      ['system', `@${s.cpuRatePerS}/s`, '÷(a)', '÷(b)', '÷(n)', 'wake-ups/reading', `@${common ?? '—'}/s`, 'Mosquitto µs', 'influxd µs', 'caught up'],
       ...r.systems.map((x) => [
         label(x),
         fmt(cpu(x), 1),
         ratio(cpu(x), cpu(a)),
         ratio(cpu(x), cpu(b)),
         ratio(cpu(x), cpu(n)),
+        x.cpu_phase.wake_ups_per_reading == null ? '—' : x.cpu_phase.wake_ups_per_reading.toFixed(3),
         fmt(stepCpu(x), 1),
         fmt(x.cpu_phase.broker_cpu_us_per_reading, 1),
         x.id === 'b' || x.id === 'd' || x.id === 'n' ? fmt(x.cpu_phase.influxd_cpu_us_per_reading, 1) : '',
