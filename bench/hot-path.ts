@@ -19,7 +19,7 @@
 // `--chunk N` messages make one group commit (default 256, back to back: warm caches); `--gap-ms M` sleeps M ms
 // between groups instead of yielding, as the real process sleeps between socket reads while the publisher, the broker
 // and the store run (e.g. `--chunk 10 --gap-ms 2` is ~5000 msg/s in groups of 10). The difference between the two is
-// what a wake-up costs on this machine (docs/performance.md, "Wake-ups"). `--gap spin` spends the gap spinning
+// what a wake-up costs on this machine (docs/performance.md, "Wake-ups and cold caches"). `--gap spin` spends the gap spinning
 // instead (left out of the figures): the process never sleeps, yet its caches go cold all the same.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';

@@ -2,7 +2,7 @@
 // and wake, n times, for a few gaps. Reports CPU time per wake-up of the whole process (process.cpuUsage) and of its
 // main thread alone (/proc/self/task/<tid>/schedstat, Linux). The gateway sleeps between socket reads while the
 // publisher, the broker and the store run on the same cores; this is the price of each of those wake-ups before any
-// work is done (docs/performance.md, "Wake-ups"). Figures only, never a pass/fail.
+// work is done (docs/performance.md, "Wake-ups and cold caches"). Figures only, never a pass/fail.
 //
 //   node --import tsx bench/wake-cost.ts [--wakes 2000] [--gaps 1,2,5,20]
 import { readFileSync } from 'node:fs';
