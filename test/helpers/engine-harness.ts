@@ -47,6 +47,8 @@ export interface HarnessOptions {
   policy?: Partial<AlertPolicy>;
   engine?: Partial<RuleEngineOptions>;
   startMs?: number;
+  /** Start the engine's own timers (tick, persistence passes); default false — tests tick it themselves. */
+  timers?: boolean;
 }
 
 export function device(tenant: string, deviceId: string, kind: KindName, extra: Partial<Device> = {}): Device {
@@ -86,7 +88,7 @@ export function startEngineHarness(opts: HarnessOptions): EngineHarness {
     const alerts = new AlertService({ store, bus, clock, metrics, policy: opts.policy });
     alerts.start();
     const engine = new RuleEngine({ rules: rules as RuleSet, alerts, registry, clock, logger, db, options: opts.engine });
-    engine.start({ timers: false });
+    engine.start({ timers: opts.timers ?? false });
     Object.assign(h, { db, store, alerts, engine, registry, metrics });
   };
   Object.assign(h, {

@@ -1,9 +1,10 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, test } from 'vitest';
+import { afterEach, describe, expect, test, vi } from 'vitest';
 import { loadRules, type RuleSet } from '../../../src/rules/loader.js';
 import { RuleStateStore, snapshot, unchanged, type DeviceSlots } from '../../../src/rules/state-store.js';
 import { device, startEngineHarness, type EngineHarness } from '../../helpers/engine-harness.js';
+import type { Device } from '../../../src/registry/device-registry.js';
 
 const GAS = device('t1', 'gas-1', 'gas');
 
@@ -194,5 +195,74 @@ describe('rules/state-store sliced writes (issue 9)', () => {
     // A row per device that fired (every third): the others hold their rules' initial states, which are not written.
     expect(once.rows.length).toBe(67);
     expect(sliced.rows).toEqual(once.rows);
+  });
+});
+
+describe('rules/engine persistence passes (issue 9)', () => {
+  let h: EngineHarness | undefined;
+  afterEach(() => {
+    h?.close();
+    h = undefined;
+    vi.restoreAllMocks();
+    vi.useRealTimers();
+  });
+
+  const devices = [device('t1', 'gas-1', 'gas'), device('t1', 'gas-2', 'gas'), device('t1', 'gas-3', 'gas')];
+  const deviceTs = (id: string): number | undefined =>
+    (h?.db.prepare("SELECT last_ts FROM rule_device_ts WHERE tenant = 't1' AND device_id = ?").get(id) as { last_ts: number } | undefined)?.last_ts;
+  /** The engine's own persistence timer (every 2 s), on fake timers; returns the devices each pass visited. */
+  const start = (): string[][] => {
+    vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval', 'setImmediate', 'clearImmediate'] });
+    const passes: string[][] = [];
+    const writeSome = RuleStateStore.prototype.writeSome;
+    vi.spyOn(RuleStateStore.prototype, 'writeSome').mockImplementation(function (this: RuleStateStore, it, evaluatorOf, now, deadline) {
+      const seen: string[] = [];
+      passes.push(seen);
+      const counted: Iterator<DeviceSlots> = { next: () => { const n = it.next(); if (n.done !== true) seen.push(n.value.deviceId); return n; } };
+      return writeSome.call(this, counted, evaluatorOf, now, deadline);
+    });
+    h = startEngineHarness({ devices, timers: true });
+    return passes;
+  };
+
+  test('a pass visits the devices that changed since their last visit, and only them', () => {
+    const passes = start();
+    const t0 = (h as EngineHarness).clock.now();
+    for (const d of devices) h?.feed(d, { concentration_lel: 3 });
+    vi.advanceTimersByTime(2000);
+    expect(passes).toEqual([['gas-1', 'gas-2', 'gas-3']]);
+    expect(devices.map((d) => deviceTs(d.deviceId))).toEqual([t0, t0, t0]);
+    h?.clock.advance(60_000);
+    h?.feed(devices[1] as Device, { concentration_lel: 4 });
+    vi.advanceTimersByTime(2000);
+    expect(passes[1]).toEqual(['gas-2']);
+    expect(devices.map((d) => deviceTs(d.deviceId))).toEqual([t0, t0 + 60_000, t0]);
+    // Nothing changed: no pass at all.
+    vi.advanceTimersByTime(10_000);
+    expect(passes.length).toBe(2);
+  });
+
+  test('a device changed after its visit is written by the next pass, and after engine.persist() too', () => {
+    start();
+    const gas = devices[0] as Device;
+    const t0 = (h as EngineHarness).clock.now();
+    h?.feed(gas, { concentration_lel: 3 });
+    vi.advanceTimersByTime(2000);
+    expect(deviceTs('gas-1')).toBe(t0);
+    h?.clock.advance(60_000);
+    h?.feed(gas, { concentration_lel: 3 });
+    vi.advanceTimersByTime(2000);
+    expect(deviceTs('gas-1')).toBe(t0 + 60_000);
+    // Fed and written at once by persist() (as on stop), then fed again: the timer's pass still takes it.
+    h?.clock.advance(60_000);
+    h?.feed(gas, { concentration_lel: 3 });
+    h?.engine.persist();
+    expect(deviceTs('gas-1')).toBe(t0 + 120_000);
+    h?.clock.advance(60_000);
+    h?.feed(gas, { concentration_lel: 30 });
+    vi.advanceTimersByTime(2000);
+    expect(deviceTs('gas-1')).toBe(t0 + 180_000);
+    // The reading over 25 %LEL fired a rule: its state row is written by the same pass.
+    expect((h?.db.prepare("SELECT COUNT(*) AS n FROM rule_state WHERE firing = 1").get() as { n: number }).n).toBeGreaterThan(0);
   });
 });
