@@ -249,7 +249,8 @@ export async function buildGateway(o: BuildOptions): Promise<BenchGateway> {
   const alerts = new AlertService({ store: alertStore, bus, clock: systemClock, metrics, logger });
   alerts.start();
   const rules = new RuleEngine({ rules: o.rules, alerts, registry, clock: systemClock, logger, db });
-  rules.start({ timers: o.timers });
+  // A stage left out runs no timers either: paced runs (`--gap-ms`) last long enough for them to count.
+  rules.start({ timers: o.timers && o.sinks.rules });
   // A connected WebSocket client: the stream serialises every event it sends (src/stream/alert-stream.ts).
   const streamed = { events: 0, bytes: 0 };
   bus.on('alertEvent', streamed, (event) => {
@@ -257,7 +258,7 @@ export async function buildGateway(o: BuildOptions): Promise<BenchGateway> {
     streamed.bytes += JSON.stringify({ type: 'alert_event', event }).length;
   });
   const activity = new DeviceActivity({ clock: systemClock, db, logger });
-  activity.start({ timers: o.timers });
+  activity.start({ timers: o.timers && o.sinks.activity });
   const writer = await createWriter(o.store, dir);
   await writer.start();
   const spool = new Spool({ dir: join(dir, 'spool') });
