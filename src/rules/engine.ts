@@ -95,8 +95,8 @@ export class RuleEngine implements ReadingSink {
   private persisting?: Iterator<DeviceRules>;
   /**
    * The devices the next persistence pass visits: each one with a slot made dirty or a newer `lastTs` since it was
-   * last visited, once. A pass over these alone, not over every device (issue 9: with 20 000 devices the pass spent
-   * ~35 ms of CPU every 2 s looking at devices with nothing to write; with 100 000, five times that, idle or not).
+   * last visited, once. A pass over these alone, not over every device (issue 9: with 20 000 devices an idle gateway
+   * spent ~20 ms of CPU every 2 s looking at devices with nothing to write, more on cold caches; bench/idle-cpu.ts).
    */
   private dirty: DeviceRules[] = [];
   private persistNext?: NodeJS.Immediate;
@@ -409,7 +409,6 @@ export class RuleEngine implements ReadingSink {
 /** Longest a slice of the timer's persist holds the event loop, ms. */
 const PERSIST_SLICE_MS = 5;
 
-/** Every slot of a device, aligned and loose, by rule id (to be aligned again with another rule list). */
 /** The devices of a pass, each taken off the queue as it is visited: a change after its visit queues it for the next. */
 function* visiting(list: DeviceRules[]): Generator<DeviceRules> {
   for (const dr of list) {
@@ -418,6 +417,7 @@ function* visiting(list: DeviceRules[]): Generator<DeviceRules> {
   }
 }
 
+/** Every slot of a device, aligned and loose, by rule id (to be aligned again with another rule list). */
 function loose(dr: DeviceRules): Map<string, LooseSlot> {
   const pool = new Map<string, LooseSlot>(dr.other);
   for (let i = 0; i < dr.flags.length; i++) {
